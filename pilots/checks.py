@@ -1,0 +1,179 @@
+"""The check registry (DESIGN.md "Contracts: Checks").
+
+Each app's discovered `readiness.py` registers its checks with `@check(...)`. A check's function takes a
+batch of pilot ids and answers for all of them with set-based queries. `evaluate()` adds what the hub
+knows: attestations (0 → 0.5 for attestable checks) and "not yet due" for gates beyond the pilot's next.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from django.utils import timezone
+
+from pilots.models import STAGE_ORDER, Attestation, Pilot, next_stage, stage_index
+
+SECTIONS: dict[str, str] = {
+    "value": "Value",
+    "edge_cases": "Edge cases",
+    "ownership": "Ownership",
+    "integration": "Integration",
+    "trust": "Trust",
+    "learning": "Learning",
+}
+
+VERIFIED = 1.0
+ATTESTED = 0.5
+MISSING = 0.0
+NOT_DUE = "not_due"
+Status = float | Literal["not_due"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    text: str
+    links: tuple[tuple[str, str], ...] = ()  # (label, url)
+
+    def as_dict(self) -> dict:
+        return {"text": self.text, "links": [list(link) for link in self.links]}
+
+
+@dataclass(frozen=True)
+class Result:
+    status: Status
+    evidence: Evidence
+    next_action: str = ""
+
+    @property
+    def due(self) -> bool:
+        return self.status != NOT_DUE
+
+    @property
+    def passes(self) -> bool:
+        """Good enough for a go: verified or attested."""
+        return self.status != NOT_DUE and self.status >= ATTESTED
+
+    @property
+    def label(self) -> str:
+        return {VERIFIED: "verified", ATTESTED: "attested", MISSING: "missing"}.get(
+            self.status, "not yet due"
+        )
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "evidence": self.evidence.as_dict(), "next_action": self.next_action}
+
+
+Evaluator = Callable[[list[int]], dict[int, Result]]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    section: str
+    title: str
+    gate: str
+    attestable: bool
+    evaluate: Evaluator = field(compare=False, repr=False)
+
+    @property
+    def gate_index(self) -> int:
+        return stage_index(self.gate)
+
+
+_registry: dict[str, Check] = {}
+
+
+def check(
+    *, id: str, section: str, title: str, gate: str, attestable: bool = False
+) -> Callable[[Evaluator], Evaluator]:
+    """Register a check; used as a decorator on its batch function."""
+    if section not in SECTIONS:
+        raise ValueError(f"check {id}: unknown section {section!r}")
+    if gate not in STAGE_ORDER[1:]:
+        raise ValueError(f"check {id}: {gate!r} is not a gate")
+
+    def register(function: Evaluator) -> Evaluator:
+        if id in _registry and _registry[id].evaluate is not function:
+            raise ValueError(f"check {id} is registered twice")
+        _registry[id] = Check(
+            id=id, section=section, title=title, gate=gate, attestable=attestable, evaluate=function
+        )
+        return function
+
+    return register
+
+
+def unregister(check_id: str) -> None:
+    _registry.pop(check_id, None)
+
+
+def get(check_id: str) -> Check | None:
+    return _registry.get(check_id)
+
+
+def all_checks() -> list[Check]:
+    return sorted(_registry.values(), key=lambda c: (c.gate_index, list(SECTIONS).index(c.section), c.id))
+
+
+def required_at(gate: str) -> list[Check]:
+    """Checks that must hold to pass `gate`: those of that gate and every earlier one."""
+    limit = stage_index(gate)
+    return [c for c in all_checks() if c.gate_index <= limit]
+
+
+def evaluate(pilot_ids: Iterable[int], *, gate: str | None = None) -> dict[int, dict[str, Result]]:
+    """Every registered check for every pilot, in a fixed number of queries.
+
+    Without `gate`, a check whose gate lies beyond the pilot's next gate is "not yet due". With `gate`,
+    only the checks required at that gate are evaluated, all of them due.
+    """
+    ids = list(dict.fromkeys(pilot_ids))
+    if not ids:
+        return {}
+    checks = required_at(gate) if gate else all_checks()
+    stages = dict(Pilot.objects.filter(id__in=ids).values_list("id", "stage"))
+    attested = _valid_attestations(ids, [c.id for c in checks if c.attestable])
+    results: dict[int, dict[str, Result]] = {pilot_id: {} for pilot_id in stages}
+    for item in checks:
+        raw = item.evaluate(list(stages))
+        for pilot_id, stage in stages.items():
+            result = raw.get(pilot_id) or Result(MISSING, Evidence("No evidence yet."))
+            if result.status == MISSING and item.attestable and (pilot_id, item.id) in attested:
+                attestation = attested[(pilot_id, item.id)]
+                result = Result(
+                    ATTESTED,
+                    Evidence(
+                        f"Attested by {attestation.attested_by} until {attestation.expires_on:%Y-%m-%d}: "
+                        f"{attestation.note}",
+                        ((f"Evidence for {item.title}", attestation.evidence_url),),
+                    ),
+                    result.next_action,
+                )
+            if gate is None and not _is_due(item, stage):
+                result = replace(result, status=NOT_DUE)
+            results[pilot_id][item.id] = result
+    return results
+
+
+def _is_due(item: Check, stage: str) -> bool:
+    upcoming = next_stage(stage)
+    return upcoming is None or item.gate_index <= stage_index(upcoming)
+
+
+def _valid_attestations(pilot_ids: list[int], check_ids: list[str]) -> dict[tuple[int, str], Attestation]:
+    if not check_ids:
+        return {}
+    rows = (
+        Attestation.objects.filter(
+            pilot_id__in=pilot_ids, check_id__in=check_ids, expires_on__gte=timezone.localdate()
+        )
+        .select_related("attested_by")
+        .order_by("created_at")
+    )
+    return {(row.pilot_id, row.check_id): row for row in rows}  # the latest wins
+
+
+def missing_for_gate(pilot_id: int, gate: str) -> list[tuple[Check, Result]]:
+    """The checks required at `gate` that score below 0.5 for this pilot, with their next actions."""
+    results = evaluate([pilot_id], gate=gate).get(pilot_id, {})
+    return [(c, results[c.id]) for c in required_at(gate) if not results[c.id].passes]

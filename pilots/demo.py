@@ -1,0 +1,315 @@
+"""The hub's part of `seed_demo`: a workspace, a person per role, and a dozen pilots with a history.
+
+Everything is written through the services, on a demo clock that is set back in time, so the audit
+trail and the timestamps read like months of real use.
+"""
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from unittest import mock
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from pilots import checks
+from pilots.models import Membership, Outcome, Pilot, Role, Stage, Workspace
+from pilots.services import gates as gate_services
+from pilots.services import pilots as pilot_services
+from pilots.services import workspaces as workspace_services
+from pilots.services.pilots import PilotDetails
+
+User = get_user_model()
+
+DEMO_PASSWORD = "prodready-demo"
+DEMO_SLUG = "northwind"
+PEOPLE = [
+    # username, first, last, roles
+    ("admin", "Ada", "Admin", {Role.ADMIN, Role.LEADER}),
+    ("pm", "Paula", "Mendes", {Role.PROGRAM_MANAGER}),
+    ("owner", "Omar", "Okafor", {Role.WORKFLOW_OWNER}),
+    ("reviewer", "Rita", "Reyes", {Role.REVIEWER}),
+    ("leader", "Leo", "Lindqvist", {Role.LEADER}),
+    ("pm2", "Priya", "Nair", {Role.PROGRAM_MANAGER, Role.REVIEWER}),
+    ("owner2", "Tom", "Becker", {Role.WORKFLOW_OWNER}),
+]
+
+
+@dataclass
+class DemoContext:
+    workspace: Workspace
+    people: dict[str, object]
+    pilots: dict[str, Pilot] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def demo_clock(at: datetime):
+    """Run services as if it were `at` (only for seeding demo history)."""
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        yield
+
+
+# key, name, business unit, workflow, pm, owner, weeks ago started, path of (gate outcome) steps, problem
+PILOTS = [
+    (
+        "claims",
+        "Claims triage assistant",
+        "Claims",
+        "First notice of loss triage",
+        "pm",
+        "owner",
+        30,
+        ["go", "go", "go", "go", "go"],
+        "Adjusters spend a day per claim sorting first notices of loss by urgency.",
+    ),
+    (
+        "invoices",
+        "Invoice data extraction",
+        "Finance",
+        "Accounts payable invoice entry",
+        "pm",
+        "owner2",
+        26,
+        ["go", "go", "conditional_go", "go"],
+        "Clerks re-key 4,000 supplier invoices a month into SAP.",
+    ),
+    (
+        "email",
+        "Customer email routing",
+        "Customer service",
+        "Inbound email triage",
+        "pm2",
+        "owner",
+        20,
+        ["go", "go", "go"],
+        "Emails wait 2 days in a shared inbox before reaching the right team.",
+    ),
+    (
+        "underwriting",
+        "Underwriting risk notes",
+        "Underwriting",
+        "Commercial property underwriting",
+        "pm",
+        "owner",
+        18,
+        ["go", "go", "go", "request"],
+        "Underwriters write risk notes by hand from broker submissions.",
+    ),
+    (
+        "contracts",
+        "Contract clause review",
+        "Legal",
+        "Supplier contract review",
+        "pm2",
+        "owner2",
+        14,
+        ["go", "go"],
+        "Legal reviews every supplier contract for 12 risky clauses, taking 3 days each.",
+    ),
+    (
+        "disputes",
+        "Payment dispute classifier",
+        "Finance",
+        "Card payment disputes",
+        "pm",
+        "owner2",
+        12,
+        ["go", "conditional_go"],
+        "Disputes are misfiled 1 time in 6, causing chargeback losses.",
+    ),
+    (
+        "kyc",
+        "KYC document check",
+        "Compliance",
+        "Customer onboarding checks",
+        "pm2",
+        "owner",
+        8,
+        ["go"],
+        "Onboarding stalls for a week waiting for manual ID document checks.",
+    ),
+    (
+        "subrogation",
+        "Subrogation recovery finder",
+        "Claims",
+        "Claims recovery",
+        "pm",
+        "owner",
+        16,
+        ["go", "go", "recycle"],
+        "Recoverable claims are missed because nobody has time to look for third parties.",
+    ),
+    (
+        "calls",
+        "Call summary drafting",
+        "Customer service",
+        "After-call work",
+        "pm2",
+        "owner2",
+        10,
+        ["go", "hold"],
+        "Agents spend 4 minutes writing notes after every call.",
+    ),
+    (
+        "suppliers",
+        "Supplier onboarding QA",
+        "Procurement",
+        "Supplier master data",
+        "pm",
+        "owner2",
+        22,
+        ["go", "go", "stop"],
+        "Supplier records arrive incomplete and are corrected three times.",
+    ),
+    (
+        "fraud",
+        "Fraud signal summarizer",
+        "Claims",
+        "Special investigations intake",
+        "pm",
+        "owner",
+        3,
+        ["request"],
+        "Investigators read 40 pages per referral to find the fraud signals.",
+    ),
+    (
+        "hr",
+        "HR policy assistant",
+        "People",
+        "HR policy questions",
+        "pm2",
+        "owner2",
+        1,
+        [],
+        "HR answers the same 30 policy questions hundreds of times a month.",
+    ),
+]
+
+
+def _ensure_people() -> dict[str, object]:
+    people = {}
+    for username, first, last, _roles in PEOPLE:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(
+                username=username,
+                email=f"{username}@northwind.example",
+                password=DEMO_PASSWORD,
+                first_name=first,
+                last_name=last,
+            )
+        people[username] = user
+    return people
+
+
+def seed(ctx: DemoContext | None = None) -> DemoContext:
+    """Create the demo workspace (skipped when it exists). Returns the context other apps' demos build on."""
+    existing = Workspace.objects.filter(slug=DEMO_SLUG).first()
+    people = _ensure_people()
+    if existing is not None:
+        return DemoContext(
+            workspace=existing,
+            people=people,
+            pilots={p.name: p for p in Pilot.objects.filter(workspace=existing)},
+            log=["the demo workspace exists already; nothing changed"],
+        )
+    start = timezone.now() - timedelta(weeks=32)
+    with demo_clock(start):
+        workspace = workspace_services.create_workspace(
+            actor=people["admin"], name="Northwind Insurance", timezone="Europe/Berlin", currency="EUR"
+        )
+        workspace.slug = DEMO_SLUG
+        Workspace.objects.filter(pk=workspace.pk).update(slug=DEMO_SLUG)
+        admin_membership = Membership.objects.get(workspace=workspace, user=people["admin"])
+        workspace_services.set_member_roles(
+            membership=admin_membership, actor=people["admin"], roles=PEOPLE[0][3]
+        )
+        for username, _first, _last, roles in PEOPLE[1:]:
+            membership = Membership(workspace=workspace, user=people[username])
+            membership.set_roles(roles)
+            membership.welcomed_at = start
+            membership.save()
+    ctx = DemoContext(workspace=workspace, people=people)
+    for key, name, unit, workflow, pm, owner, weeks, path, problem in PILOTS:
+        ctx.pilots[key] = _walk(
+            ctx,
+            name=name,
+            unit=unit,
+            workflow=workflow,
+            pm=people[pm],
+            owner=people[owner],
+            weeks=weeks,
+            path=path,
+            problem=problem,
+        )
+    ctx.log.append(f"workspace “{workspace}” with {len(ctx.pilots)} pilots")
+    return ctx
+
+
+def _walk(ctx: DemoContext, *, name, unit, workflow, pm, owner, weeks, path, problem) -> Pilot:
+    """Register a pilot `weeks` ago and take it through its gates, a few weeks apart."""
+    now = timezone.now()
+    at = now - timedelta(weeks=weeks)
+    step = timedelta(weeks=weeks) / (len(path) + 1)
+    with demo_clock(at):
+        pilot = pilot_services.create_pilot(
+            workspace=ctx.workspace,
+            actor=pm,
+            details=PilotDetails(
+                name=name,
+                problem=problem,
+                workflow=workflow,
+                business_unit=unit,
+                program_manager=pm,
+                workflow_owner=owner,
+                integration_points=["ServiceNow"] if unit != "People" else [],
+                target_date=(now + timedelta(weeks=12)).date(),
+            ),
+        )
+    for outcome in path:
+        at += step
+        with demo_clock(at):
+            gate_request = gate_services.request_gate_decision(
+                pilot=pilot, actor=pm, note="Evidence attached."
+            )
+        if outcome == "request":
+            break
+        with demo_clock(at + timedelta(days=2)):
+            pilot = pilot_services.accept_accountability(pilot=pilot, actor=owner)
+            _decide(pilot, gate_request, owner, outcome)
+        pilot.refresh_from_db()
+    return pilot
+
+
+def _decide(pilot: Pilot, gate_request, owner, outcome: str) -> None:
+    missing = checks.missing_for_gate(pilot.pk, gate_request.to_stage)
+    if outcome == Outcome.GO and missing:
+        outcome = (
+            Outcome.CONDITIONAL_GO
+        )  # a later app's checks are not met by demo data: decide with conditions
+    comments = {
+        Outcome.GO: "Evidence reviewed; go.",
+        Outcome.CONDITIONAL_GO: "Go, provided the conditions are closed on time.",
+        Outcome.HOLD: "Paused while the contact-centre platform is replaced.",
+        Outcome.RECYCLE: "Third-party data is too unreliable; redefine success first.",
+        Outcome.STOP: "The supplier portal project makes this pilot redundant.",
+    }
+    conditions = []
+    if outcome == Outcome.CONDITIONAL_GO and not missing:
+        conditions = [
+            gate_services.ConditionInput(
+                text="Agree the sampling rate for audit with Internal Audit",
+                owner=pilot.program_manager,
+                due_on=timezone.localdate() + timedelta(days=21),
+            )
+        ]
+    gate_services.decide_gate(
+        gate_request=gate_request,
+        actor=owner,
+        outcome=outcome,
+        comment=comments[outcome],
+        recycle_to=Stage.DEFINE_SUCCESS if outcome == Outcome.RECYCLE else "",
+        conditions=conditions,
+        conditions_due_on=timezone.localdate() + timedelta(days=21),
+    )

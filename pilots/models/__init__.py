@@ -1,0 +1,22 @@
+from pilots.models.audit import AuditEvent
+from pilots.models.gates import Attestation, GateCondition, GateDecision, GateRequest, Outcome
+from pilots.models.pilots import STAGE_ORDER, Pilot, Stage, Status, next_stage, stage_index
+from pilots.models.workspaces import Membership, Role, Workspace
+
+__all__ = [
+    "STAGE_ORDER",
+    "Attestation",
+    "AuditEvent",
+    "GateCondition",
+    "GateDecision",
+    "GateRequest",
+    "Membership",
+    "Outcome",
+    "Pilot",
+    "Role",
+    "Stage",
+    "Status",
+    "Workspace",
+    "next_stage",
+    "stage_index",
+]

@@ -1,0 +1,63 @@
+"""The audit trail: every service writes one event per change, inside its transaction."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from pilots.models import AuditEvent, Pilot, Workspace
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return {"id": value.pk, "repr": str(value)}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
+    """The named fields of `obj` as JSON, for an event's before/after."""
+    out = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        if field.many_to_many:
+            value = sorted(str(item) for item in getattr(obj, name).all()) if obj.pk else []
+        elif field.is_relation:
+            related_id = getattr(obj, field.attname)
+            value = {"id": related_id, "repr": str(getattr(obj, name))} if related_id is not None else None
+        else:
+            value = jsonable(getattr(obj, name))
+        out[name] = value
+    return out
+
+
+def record(
+    *,
+    workspace: Workspace,
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    pilot: Pilot | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        workspace=workspace,
+        pilot=pilot,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=str(actor) if actor is not None else "system",
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:300],
+        before=jsonable(before) if before is not None else None,
+        after=jsonable(after) if after is not None else None,
+    )

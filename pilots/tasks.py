@@ -1,0 +1,23 @@
+"""Thin Celery tasks: take ids, call one service. Idempotency lives in the services' claims."""
+
+from celery import shared_task
+
+from pilots.services import notifications
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def send_gate_request_email(gate_request_id: int) -> bool:
+    return notifications.send_gate_request_email(gate_request_id=gate_request_id)
+
+
+@shared_task
+def send_unsent_gate_request_emails() -> int:
+    ids = notifications.unsent_gate_requests()
+    for gate_request_id in ids:
+        send_gate_request_email.delay(gate_request_id)
+    return len(ids)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def send_member_welcome(membership_id: int, new_account: bool) -> bool:
+    return notifications.send_member_welcome(membership_id=membership_id, new_account=new_account)

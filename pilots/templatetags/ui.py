@@ -1,0 +1,28 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def dictget(mapping, key):
+    """`{{ mapping|dictget:key }}` — a dict lookup with a variable key."""
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def percent(value) -> str:
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+@register.filter
+def gate_label(steps, stage: str) -> str:
+    """The label of a stage from the track's steps (`{{ steps|gate_label:pilot.next_gate }}`)."""
+    return next((step.label for step in steps if step.stage == stage), stage)
+
+
+@register.filter
+def humanize_action(action: str) -> str:
+    """`gate.decided.go` → `gate decided: go`."""
+    parts = action.split(".")
+    text = " ".join(parts[:2]).replace("_", " ")
+    return f"{text}: {parts[2].replace('_', ' ')}" if len(parts) > 2 else text
