@@ -3,12 +3,21 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from pilots.checks import MISSING, VERIFIED, Evidence, Result, check
 from pilots.models import GateRequest, Membership, Pilot
+
+User = get_user_model()
+
+
+def _names(user_ids: set[int]) -> dict[int, str]:
+    """Full names (or user names) of these users, in one query."""
+    rows = User.objects.filter(id__in=user_ids).values_list("id", "first_name", "last_name", "username")
+    return {uid: f"{first} {last}".strip() or username for uid, first, last, username in rows}
 
 
 def _pilot_link(pilot_id: int) -> tuple[str, str]:
@@ -28,11 +37,10 @@ def named(pilot_ids: list[int]) -> dict[int, Result]:
             "workspace_id",
             "program_manager_id",
             "workflow_owner_id",
-            "program_manager__username",
-            "workflow_owner__username",
         )
     )
     people = {row[2] for row in pilots} | {row[3] for row in pilots}
+    names = _names(people)
     memberships = {
         (m.workspace_id, m.user_id): m
         for m in Membership.objects.filter(
@@ -40,7 +48,8 @@ def named(pilot_ids: list[int]) -> dict[int, Result]:
         )
     }
     results = {}
-    for pilot_id, workspace_id, pm_id, owner_id, pm_name, owner_name in pilots:
+    for pilot_id, workspace_id, pm_id, owner_id in pilots:
+        pm_name, owner_name = names[pm_id], names[owner_id]
         pm = memberships.get((workspace_id, pm_id))
         owner = memberships.get((workspace_id, owner_id))
         problems = []
@@ -68,15 +77,15 @@ def named(pilot_ids: list[int]) -> dict[int, Result]:
     gate="define_success",
 )
 def accountability_accepted(pilot_ids: list[int]) -> dict[int, Result]:
-    rows = Pilot.objects.filter(id__in=pilot_ids).values_list(
-        "id",
-        "workflow_owner_id",
-        "workflow_owner__username",
-        "accountability_accepted_by_id",
-        "accountability_accepted_at",
+    rows = list(
+        Pilot.objects.filter(id__in=pilot_ids).values_list(
+            "id", "workflow_owner_id", "accountability_accepted_by_id", "accountability_accepted_at"
+        )
     )
+    names = _names({row[1] for row in rows})
     results = {}
-    for pilot_id, owner_id, owner_name, accepted_by, accepted_at in rows:
+    for pilot_id, owner_id, accepted_by, accepted_at in rows:
+        owner_name = names[owner_id]
         if accepted_by is not None and accepted_by == owner_id:
             results[pilot_id] = Result(
                 VERIFIED, Evidence(f"{owner_name} accepted accountability on {accepted_at:%Y-%m-%d}.")
@@ -168,5 +177,34 @@ def decisions_timely(pilot_ids: list[int]) -> dict[int, Result]:
         else:
             results[pilot_id] = Result(
                 VERIFIED, Evidence(f"All {row['total']} gate request(s) decided within {limit.days} days.")
+            )
+    return results
+
+
+@check(
+    id="integration.points_declared",
+    section="integration",
+    title="Integration points declared and feeding cases",
+    gate="standardize_inputs",
+    attestable=True,
+)
+def points_declared(pilot_ids: list[int]) -> dict[int, Result]:
+    # Verified needs cases arriving from source=api as well; until cases reach ProdReady through its API,
+    # a declared integration can be attested (0.5) but not verified.
+    results = {}
+    for pilot_id, points in Pilot.objects.filter(id__in=pilot_ids).values_list("id", "integration_points"):
+        if not points:
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence("No integration points declared.", (_pilot_link(pilot_id),)),
+                "List the systems the pilot plugs into on the pilot's settings.",
+            )
+        else:
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence(
+                    f"Declared: {', '.join(points)}; no case has arrived from them through the API yet."
+                ),
+                f"Feed cases from {points[0]} through the API, or attest with a link to the integration design.",
             )
     return results

@@ -23,6 +23,7 @@ urlpatterns = [
     path("pilots/<int:pilot_id>/edit/", pilots.pilot_edit, name="pilot_edit"),
     path("pilots/<int:pilot_id>/copy/", pilots.pilot_copy, name="pilot_copy"),
     path("pilots/<int:pilot_id>/activity/", pilots.pilot_activity, name="pilot_activity"),
+    path("pilots/<int:pilot_id>/gates/", pilots.pilot_gate_record, name="pilot_gate_record"),
     path("pilots/<int:pilot_id>/accept/", pilots.accept_accountability, name="accept_accountability"),
     path("pilots/<int:pilot_id>/resume/", pilots.pilot_resume, name="pilot_resume"),
     path("pilots/<int:pilot_id>/attest/", pilots.attest, name="attest"),

@@ -17,6 +17,8 @@ def pytest_configure(config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "http://testserver"
+    # The live server for browser tests speaks plain http.
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     from config.celery import app
 
     # Unit tests run tasks in-process; tests that need a real worker start one (test_celery_worker.py).

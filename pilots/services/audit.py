@@ -39,6 +39,13 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
     return out
 
 
+def label_of(actor: Any) -> str:
+    if actor is None:
+        return "system"
+    full_name = actor.get_full_name() if hasattr(actor, "get_full_name") else ""
+    return full_name or str(actor)
+
+
 def record(
     *,
     workspace: Workspace,
@@ -53,7 +60,7 @@ def record(
         workspace=workspace,
         pilot=pilot,
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=str(actor) if actor is not None else "system",
+        actor_label=label_of(actor),
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

@@ -26,3 +26,24 @@ def humanize_action(action: str) -> str:
     parts = action.split(".")
     text = " ".join(parts[:2]).replace("_", " ")
     return f"{text}: {parts[2].replace('_', ' ')}" if len(parts) > 2 else text
+
+
+@register.filter
+def person(user) -> str:
+    """A person's full name, or their user name when they have none."""
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.username
+
+
+@register.filter
+def ago(value) -> str:
+    """`timesince` that says "just now" instead of "0 minutes"."""
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    if value is None:
+        return ""
+    if (timezone.now() - value).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(value)} ago"

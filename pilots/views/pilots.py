@@ -115,6 +115,18 @@ def pilot_activity(request: HttpRequest, pilot_id: int) -> HttpResponse:
     )
 
 
+@require_GET
+def pilot_gate_record(request: HttpRequest, pilot_id: int) -> HttpResponse:
+    pilot = access.pilot_for(request.user, pilot_id)
+    context = {
+        "pilot": pilot,
+        "can": access.allowed_actions(pilot.workspace.membership, pilot),
+        "history": selectors.gate_history(pilot),
+        "conditions": selectors.open_conditions(pilot),
+    }
+    return TemplateResponse(request, "pilots/pilot_detail.html#gate-record", context)
+
+
 @require_POST
 def pilot_copy(request: HttpRequest, pilot_id: int) -> HttpResponse:
     pilot = access.pilot_for(request.user, pilot_id, need="copy_pilot")
