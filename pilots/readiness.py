@@ -205,6 +205,6 @@ def points_declared(pilot_ids: list[int]) -> dict[int, Result]:
                 Evidence(
                     f"Declared: {', '.join(points)}; no case has arrived from them through the API yet."
                 ),
-                f"Feed cases from {points[0]} through the API, or attest with a link to the integration design.",
+                f"Feed cases from {points[0]} through the API, or attest with a link to the plan.",
             )
     return results
