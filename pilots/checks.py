@@ -140,10 +140,11 @@ def evaluate(pilot_ids: Iterable[int], *, gate: str | None = None) -> dict[int, 
             result = raw.get(pilot_id) or Result(MISSING, Evidence("No evidence yet."))
             if result.status == MISSING and item.attestable and (pilot_id, item.id) in attested:
                 attestation = attested[(pilot_id, item.id)]
+                who = attestation.attested_by.get_full_name() or attestation.attested_by.username
                 result = Result(
                     ATTESTED,
                     Evidence(
-                        f"Attested by {attestation.attested_by} until {attestation.expires_on:%Y-%m-%d}: "
+                        f"Attested by {who} until {attestation.expires_on:%Y-%m-%d}: "
                         f"{attestation.note}",
                         ((f"Evidence for {item.title}", attestation.evidence_url),),
                     ),
