@@ -3,10 +3,9 @@
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils.text import slugify
 
-from pilots import tasks
+from pilots import selectors, tasks
 from pilots.models import Membership, Pilot, Role, Workspace
 from pilots.models.workspaces import validate_currency, validate_timezone
 from pilots.services import audit
@@ -185,7 +184,7 @@ def remove_member(*, membership: Membership, actor) -> None:
         Membership.objects.select_for_update().select_related("user", "workspace").get(pk=membership.pk)
     )
     workspace, user = membership.workspace, membership.user
-    held = Pilot.objects.filter(workspace=workspace).filter(Q(program_manager=user) | Q(workflow_owner=user))
+    held = selectors.pilots_held_by(workspace, user)
     if held.exists():
         names = ", ".join(held.values_list("name", flat=True)[:5])
         raise ValidationError(
