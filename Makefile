@@ -1,7 +1,9 @@
 # ProdReady — the few commands people run. `make run` and `make test` work on a fresh machine
 # with Python >= 3.11 and make: they create .venv and install the locked dependencies first.
 
-PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null 2>&1 && { echo $$p; break; }; done)
+# The first interpreter that runs and is >= 3.11 (pyenv shims may exist for versions that do not run).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
@@ -11,8 +13,7 @@ DEV_ENV := DEBUG=1
 .PHONY: install run test lint format bench lock clean
 
 $(VENV)/.installed: requirements-dev.lock
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
-		{ echo "ProdReady needs Python >= 3.11 (found: $$($(PYTHON) --version 2>&1)). Set PYTHON=/path/to/python3.11."; exit 1; }
+	@test -n "$(PYTHON)" || { echo "ProdReady needs Python >= 3.11; none found. Set PYTHON=/path/to/python3.11."; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	@touch $@
