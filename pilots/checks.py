@@ -144,8 +144,7 @@ def evaluate(pilot_ids: Iterable[int], *, gate: str | None = None) -> dict[int, 
                 result = Result(
                     ATTESTED,
                     Evidence(
-                        f"Attested by {who} until {attestation.expires_on:%Y-%m-%d}: "
-                        f"{attestation.note}",
+                        f"Attested by {who} until {attestation.expires_on:%Y-%m-%d}: {attestation.note}",
                         ((f"Evidence for {item.title}", attestation.evidence_url),),
                     ),
                     result.next_action,
