@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from pilots import checks
@@ -26,8 +26,8 @@ SORTS = {
     "-stage": ("-stage_rank", "name"),
     "updated": ("updated_at", "id"),
     "-updated": ("-updated_at", "-id"),
-    "target": ("target_date", "name"),
-    "-target": ("-target_date", "name"),
+    "target": (F("target_date").asc(nulls_last=True), "name"),
+    "-target": (F("target_date").desc(nulls_last=True), "name"),
 }
 
 

@@ -118,8 +118,12 @@ def update_pilot(*, pilot: Pilot, actor, details: PilotDetails) -> Pilot:
 @transaction.atomic
 def copy_pilot(*, pilot: Pilot, actor) -> Pilot:
     """A stopped pilot can start again as a new proposal, keeping its description and people."""
+    pilot = Pilot.objects.select_for_update().select_related("workspace").get(pk=pilot.pk)
     if pilot.status != Status.STOPPED:
         raise ValidationError("Only a stopped pilot can be copied into a new one.")
+    fresh = pilot.copies.filter(stage=Stage.PROPOSED, status=Status.ACTIVE).order_by("-id").first()
+    if fresh is not None:
+        return fresh  # Return early: a double-submitted copy lands on the proposal already made.
     copy = Pilot.objects.create(
         workspace=pilot.workspace,
         name=f"{pilot.name} (copy)"[:200],

@@ -9,6 +9,7 @@ from pilots import access
 from pilots.forms import ConditionCloseForm, GateDecisionForm, GateRequestForm
 from pilots.models import GateCondition, GateRequest
 from pilots.services import gates as gate_services
+from pilots.views.errors import form_messages
 from pilots.views.track import track_response
 
 
@@ -16,11 +17,10 @@ from pilots.views.track import track_response
 def gate_request(request: HttpRequest, pilot_id: int) -> HttpResponse:
     pilot = access.pilot_for(request.user, pilot_id, need="request_gate")
     form = GateRequestForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        return track_response(request, pilot, error=ValidationError(form_messages(form)))
     try:
-        gate_services.request_gate_decision(
-            pilot=pilot, actor=request.user, note=form.cleaned_data.get("note", "")
-        )
+        gate_services.request_gate_decision(pilot=pilot, actor=request.user, note=form.cleaned_data["note"])
     except ValidationError as error:
         return track_response(request, pilot, error=error)
     return track_response(
@@ -48,12 +48,7 @@ def gate_decide(request: HttpRequest, pilot_id: int, request_id: int) -> HttpRes
     gate_request = get_object_or_404(GateRequest, pk=request_id, pilot=pilot)
     form = GateDecisionForm(request.POST, pilot=pilot)
     if not form.is_valid():
-        error = ValidationError(
-            [
-                f"{form.fields[f].label or f}: {' '.join(e)}" if f != "__all__" else " ".join(e)
-                for f, e in form.errors.items()
-            ]
-        )
+        error = ValidationError(form_messages(form))
         error.track_context = {"decision_form": form}
         return track_response(request, pilot, error=error)
     data = form.cleaned_data
@@ -89,8 +84,7 @@ def condition_close(request: HttpRequest, pilot_id: int, condition_id: int) -> H
     pilot = access.pilot_for(request.user, pilot_id, need="close_condition")
     condition = get_object_or_404(GateCondition, pk=condition_id, pilot=pilot)
     form = ConditionCloseForm(request.POST)
-    form.is_valid()
-    gate_services.close_condition(
-        condition=condition, actor=request.user, note=form.cleaned_data.get("note", "")
-    )
+    if not form.is_valid():
+        return track_response(request, pilot, error=ValidationError(form_messages(form)))
+    gate_services.close_condition(condition=condition, actor=request.user, note=form.cleaned_data["note"])
     return track_response(request, pilot, event="pilotChanged", message="Condition closed.")

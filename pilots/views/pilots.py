@@ -59,7 +59,7 @@ def pilot_list(request: HttpRequest, slug: str) -> HttpResponse:
 def pilot_create(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = access.workspace_for(request.user, slug, need="create_pilot")
     form = PilotForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         workspace=workspace,
         initial={"program_manager": request.user.pk if workspace.membership.is_program_manager else None},
     )
@@ -84,7 +84,11 @@ def pilot_create(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def pilot_edit(request: HttpRequest, pilot_id: int) -> HttpResponse:
     pilot = access.pilot_for(request.user, pilot_id, need="edit_pilot")
-    form = PilotForm(request.POST or None, workspace=pilot.workspace, initial=PilotForm.initial_for(pilot))
+    form = PilotForm(
+        request.POST if request.method == "POST" else None,
+        workspace=pilot.workspace,
+        initial=PilotForm.initial_for(pilot),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             pilot_services.update_pilot(pilot=pilot, actor=request.user, details=form.details())
@@ -133,8 +137,7 @@ def pilot_copy(request: HttpRequest, pilot_id: int) -> HttpResponse:
     try:
         copy = pilot_services.copy_pilot(pilot=pilot, actor=request.user)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("pilot_detail", pilot_id=pilot.pk)
+        return track_response(request, pilot, full_page=True, error=error)
     messages.success(request, f"Copied into a new proposal, “{copy}”. Edit it to start again.")
     return redirect("pilot_edit", pilot_id=copy.pk)
 
@@ -164,7 +167,9 @@ def pilot_resume(request: HttpRequest, pilot_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def attest(request: HttpRequest, pilot_id: int) -> HttpResponse:
     pilot = access.pilot_for(request.user, pilot_id, need="attest")
-    form = AttestationForm(request.POST or None, initial={"check_id": request.GET.get("check", "")})
+    form = AttestationForm(
+        request.POST if request.method == "POST" else None, initial={"check_id": request.GET.get("check", "")}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             gate_services.attest_check(pilot=pilot, actor=request.user, **form.cleaned_data)

@@ -57,7 +57,7 @@ def workspace_home(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def workspace_create(request: HttpRequest) -> HttpResponse:
-    form = WorkspaceForm(request.POST or None)
+    form = WorkspaceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             workspace = workspace_services.create_workspace(actor=request.user, **form.cleaned_data)
@@ -76,7 +76,7 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
 def workspace_edit(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = access.workspace_for(request.user, slug, need="edit_workspace")
     initial = {"name": workspace.name, "timezone": workspace.timezone, "currency": workspace.currency}
-    form = WorkspaceForm(request.POST or None, initial=initial)
+    form = WorkspaceForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             workspace_services.update_workspace(workspace=workspace, actor=request.user, **form.cleaned_data)
@@ -147,16 +147,16 @@ def member_roles(request: HttpRequest, slug: str, membership_id: int) -> HttpRes
     membership = _membership(workspace, membership_id)
     form = MemberRolesForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the member at least one role.")
-    else:
-        try:
-            workspace_services.set_member_roles(
-                membership=membership, actor=request.user, roles=form.cleaned_data["roles"]
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"Roles of {membership.user} saved.")
+        messages.error(request, f"Give {membership.user} at least one role.")
+        return _members_page(request, workspace, status=422)
+    try:
+        workspace_services.set_member_roles(
+            membership=membership, actor=request.user, roles=form.cleaned_data["roles"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _members_page(request, workspace, status=422)
+    messages.success(request, f"Roles of {membership.user} saved.")
     return redirect("members", slug=workspace.slug)
 
 
