@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "pilots.middleware.workspace_timezone",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -194,6 +195,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Case uploads: stored under VAR_DIR/uploads (a volume shared by web and worker in production).
+UPLOAD_DIR = VAR_DIR / "uploads"
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 512 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads stream to a temporary file, never into memory
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Product knobs.
 GATE_DECISION_DAYS = env_int("GATE_DECISION_DAYS", 14, minimum=1)

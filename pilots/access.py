@@ -9,6 +9,7 @@ Besides the five roles, two relations to a pilot grant actions: being its workfl
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 
 from pilots.models import Membership, Pilot, Role, Workspace
 
@@ -40,6 +41,11 @@ RULES: dict[str, frozenset[str]] = {
     "resume_pilot": frozenset({PILOT_OWNER}),
     "attest": frozenset({PM, PILOT_OWNER}),
     "close_condition": frozenset({ADMIN, PM, PILOT_OWNER}),
+    # step 2: standardize inputs
+    "edit_standard": frozenset({ADMIN, PM}),
+    "register_ai_version": frozenset({ADMIN, PM}),
+    "add_cases": frozenset({ADMIN, PM}),
+    "set_conformance_threshold": frozenset({ADMIN, PM}),
 }
 
 
@@ -73,6 +79,7 @@ def workspace_for(
     if not grants(membership, need):
         raise PermissionDenied(f"Your roles in {workspace} do not allow this.")
     workspace.membership = membership
+    timezone.activate(workspace.zone)
     return workspace
 
 
@@ -88,6 +95,7 @@ def pilot_for(user: AbstractBaseUser | AnonymousUser, pilot_id: int, *, need: st
     if not grants(membership, need, pilot):
         raise PermissionDenied("Your roles do not allow this on this pilot.")
     pilot.workspace.membership = membership
+    timezone.activate(pilot.workspace.zone)
     return pilot
 
 

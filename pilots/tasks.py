@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from pilots.services import notifications
+from pilots.services import notifications, uploads
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
@@ -21,3 +21,8 @@ def send_unsent_gate_request_emails() -> int:
 @shared_task(autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
 def send_member_welcome(membership_id: int, new_account: bool) -> bool:
     return notifications.send_member_welcome(membership_id=membership_id, new_account=new_account)
+
+
+@shared_task(soft_time_limit=3 * 3600, time_limit=3 * 3600 + 60)
+def process_upload(upload_id: int) -> str:
+    return uploads.process_upload(upload_id=upload_id)

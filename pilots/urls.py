@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pilots.views import gates, health, pilots, workspaces
+from pilots.views import cases, gates, health, pilots, standards, uploads, workspaces
 
 urlpatterns = [
     path("", workspaces.root, name="home"),
@@ -34,5 +34,32 @@ urlpatterns = [
         "pilots/<int:pilot_id>/conditions/<int:condition_id>/close/",
         gates.condition_close,
         name="condition_close",
+    ),
+    # step 2: standardize inputs
+    path("pilots/<int:pilot_id>/standard/", standards.standard, name="standard"),
+    path("pilots/<int:pilot_id>/standard/rows/<slug:part>/", standards.standard_row, name="standard_row"),
+    path("pilots/<int:pilot_id>/standard/names/", standards.standard_names, name="standard_names"),
+    path(
+        "pilots/<int:pilot_id>/standard/v<int:version>/", standards.standard_version, name="standard_version"
+    ),
+    path("pilots/<int:pilot_id>/standard/schema.json", standards.standard_schema, name="standard_schema"),
+    path(
+        "pilots/<int:pilot_id>/standard/template.csv", standards.standard_template, name="standard_template"
+    ),
+    path(
+        "pilots/<int:pilot_id>/conformance-threshold/",
+        standards.conformance_threshold,
+        name="conformance_threshold",
+    ),
+    path("pilots/<int:pilot_id>/ai-versions/", standards.ai_versions, name="ai_versions"),
+    path("pilots/<int:pilot_id>/cases/", cases.case_list, name="case_list"),
+    path("pilots/<int:pilot_id>/cases/new/", cases.case_create, name="case_create"),
+    path("pilots/<int:pilot_id>/cases/<int:case_id>/", cases.case_detail, name="case_detail"),
+    path("pilots/<int:pilot_id>/uploads/", uploads.uploads, name="uploads"),
+    path("pilots/<int:pilot_id>/uploads/<int:upload_id>/", uploads.upload_detail, name="upload_detail"),
+    path(
+        "pilots/<int:pilot_id>/uploads/<int:upload_id>/problems.csv",
+        uploads.upload_problems,
+        name="upload_problems",
     ),
 ]

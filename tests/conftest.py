@@ -47,6 +47,15 @@ def redis_url() -> str:
     return url
 
 
+@pytest.fixture(autouse=True)
+def _utc_after_each_test():
+    """`access` activates the workspace's time zone; a test that calls it directly must not leak it."""
+    yield
+    from django.utils import timezone
+
+    timezone.deactivate()
+
+
 @dataclass
 class Team:
     """The personas of one workspace, plus an outsider who belongs to another workspace."""

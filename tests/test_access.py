@@ -8,6 +8,8 @@ from pilots import access
 from pilots.models import Membership
 from tests import factories
 
+STEP2 = ("edit_standard", "register_ai_version", "add_cases", "set_conformance_threshold")
+
 # persona → the actions it may take on `team.pilot` (whose workflow owner is `owner`).
 EXPECTED = {
     "admin": {
@@ -21,6 +23,7 @@ EXPECTED = {
         "request_gate",
         "withdraw_gate",
         "close_condition",
+        *STEP2,
     },
     "pm": {
         "view_workspace",
@@ -32,6 +35,7 @@ EXPECTED = {
         "withdraw_gate",
         "attest",
         "close_condition",
+        *STEP2,
     },
     "owner": {
         "view_workspace",

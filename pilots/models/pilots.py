@@ -66,6 +66,8 @@ class Pilot(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     accountability_accepted_at = models.DateTimeField(null=True, blank=True)
+    # Step 2: the share of conforming cases over 30 days that counts as standardized (inputs.conformance).
+    conformance_threshold = models.FloatField(default=0.95)
     stage_entered_at = models.DateTimeField(default=_now)
     copied_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies"

@@ -9,6 +9,7 @@ from django_htmx.http import trigger_client_event
 
 from pilots import access, selectors
 from pilots.forms import GateDecisionForm, GateRequestForm
+from pilots.views.cases import inputs_panel_context
 
 
 def track_context(request: HttpRequest, pilot, **extra) -> dict:
@@ -64,5 +65,6 @@ def track_response(
         "history": selectors.gate_history(pilot),
         "conditions": selectors.open_conditions(pilot),
         "activity": selectors.activity(pilot),
+        **inputs_panel_context(pilot),
     }
     return TemplateResponse(request, "pilots/pilot_detail.html", context, status=status)

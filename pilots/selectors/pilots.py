@@ -19,6 +19,28 @@ from pilots.models import (
     stage_index,
 )
 
+__all__ = [
+    "PilotFilters",
+    "SORTS",
+    "StageStep",
+    "activity",
+    "blockers",
+    "business_units",
+    "conditions_open_for",
+    "decisions_waiting_for",
+    "gate_history",
+    "members_with_role",
+    "next_gate_checks",
+    "open_conditions",
+    "pending_request",
+    "pilot_list",
+    "pilots_by_stage",
+    "pilots_held_by",
+    "stage_steps",
+    "today_in",
+    "workspaces_of",
+]
+
 SORTS = {
     "name": ("name", "id"),
     "-name": ("-name", "-id"),

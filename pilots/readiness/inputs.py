@@ -1,0 +1,167 @@
+"""Edge cases, step 2: a standard for inputs, rules for contradictions and lateness, conformance."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from pilots.checks import MISSING, VERIFIED, Evidence, Result, check
+from pilots.models import CONFORMING, Case, InputStandard, Pilot
+
+MIN_VALIDATED = 50
+WINDOW = timedelta(days=30)
+
+
+def _latest_standards(pilot_ids: list[int]) -> dict[int, InputStandard]:
+    latest: dict[int, InputStandard] = {}
+    for standard in InputStandard.objects.filter(pilot_id__in=pilot_ids).order_by("pilot_id", "version"):
+        latest[standard.pilot_id] = standard
+    return latest
+
+
+def _standard_link(pilot_id: int) -> tuple[str, str]:
+    return ("Input standard", reverse("standard", args=[pilot_id]))
+
+
+@check(
+    id="inputs.standard",
+    section="edge_cases",
+    title="Input standard in use",
+    gate="exception_paths",
+    attestable=True,
+)
+def standard_in_use(pilot_ids: list[int]) -> dict[int, Result]:
+    standards = _latest_standards(pilot_ids)
+    validated = dict(
+        Case.objects.filter(
+            pilot_id__in=pilot_ids, standard_version__isnull=False, received_at__gte=timezone.now() - WINDOW
+        )
+        .values("pilot_id")
+        .annotate(n=Count("id"))
+        .values_list("pilot_id", "n")
+    )
+    results = {}
+    for pilot_id in pilot_ids:
+        standard = standards.get(pilot_id)
+        required = [f["name"] for f in standard.inputs if f.get("required")] if standard else []
+        count = validated.get(pilot_id, 0)
+        if standard is None or not required:
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence("No input standard with required fields is published.", (_standard_link(pilot_id),)),
+                "Publish an input standard that names the fields every case must carry.",
+            )
+        elif count < MIN_VALIDATED:
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence(
+                    f"Standard v{standard.version} requires {len(required)} field(s); {count} case(s) "
+                    f"were validated against it in 30 days (needs {MIN_VALIDATED}).",
+                    (_standard_link(pilot_id),),
+                ),
+                f"Send the pilot's cases to ProdReady: {MIN_VALIDATED - count} more within 30 days.",
+            )
+        else:
+            results[pilot_id] = Result(
+                VERIFIED,
+                Evidence(
+                    f"Standard v{standard.version} ({len(required)} required fields); {count} cases "
+                    "validated against it in 30 days.",
+                    (_standard_link(pilot_id),),
+                ),
+            )
+    return results
+
+
+@check(
+    id="inputs.edge_rules",
+    section="edge_cases",
+    title="Contradiction and lateness rules fire on real cases",
+    gate="exception_paths",
+    attestable=True,
+)
+def edge_rules(pilot_ids: list[int]) -> dict[int, Result]:
+    standards = _latest_standards(pilot_ids)
+    fired = {
+        row["pilot_id"]: row
+        for row in Case.objects.filter(pilot_id__in=pilot_ids)
+        .values("pilot_id")
+        .annotate(
+            contradictory=Count("id", filter=Q(has_contradictory=True)),
+            late=Count("id", filter=Q(has_late=True)),
+        )
+    }
+    results = {}
+    for pilot_id in pilot_ids:
+        standard = standards.get(pilot_id)
+        has_rules = bool(standard and standard.rules)
+        has_lateness = bool(standard and standard.event_time_field and standard.max_lateness_hours)
+        row = fired.get(pilot_id, {"contradictory": 0, "late": 0})
+        if not (has_rules and has_lateness):
+            missing = [
+                w for w, ok in (("cross-field rule", has_rules), ("lateness limit", has_lateness)) if not ok
+            ]
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence(f"The standard has no {' and no '.join(missing)}.", (_standard_link(pilot_id),)),
+                "Add a cross-field rule for contradictory inputs and the maximum age of a case at arrival.",
+            )
+        elif not (row["contradictory"] and row["late"]):
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence(
+                    f"The rules exist but have caught {row['contradictory']} contradictory and "
+                    f"{row['late']} late case(s) so far."
+                ),
+                "Feed real cases, including messy ones, so the rules show they catch what they should.",
+            )
+        else:
+            results[pilot_id] = Result(
+                VERIFIED,
+                Evidence(f"Caught {row['contradictory']} contradictory and {row['late']} late case(s)."),
+            )
+    return results
+
+
+@check(
+    id="inputs.conformance",
+    section="edge_cases",
+    title="Inputs conform to the standard",
+    gate="production",
+)
+def conformance(pilot_ids: list[int]) -> dict[int, Result]:
+    thresholds = dict(Pilot.objects.filter(id__in=pilot_ids).values_list("id", "conformance_threshold"))
+    rows = {
+        row["pilot_id"]: row
+        for row in Case.objects.filter(pilot_id__in=pilot_ids, received_at__gte=timezone.now() - WINDOW)
+        .values("pilot_id")
+        .annotate(total=Count("id"), conforming=Count("id", filter=CONFORMING))
+    }
+    results = {}
+    for pilot_id in pilot_ids:
+        threshold = thresholds.get(pilot_id, 0.95)
+        row = rows.get(pilot_id)
+        if not row or not row["total"]:
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence("No cases arrived in the last 30 days."),
+                "Send the pilot's cases to ProdReady.",
+            )
+            continue
+        share = row["conforming"] / row["total"]
+        text = (
+            f"{share:.1%} of {row['total']} cases in 30 days conformed to the standard "
+            f"(threshold {threshold:.0%})."
+        )
+        if share >= threshold:
+            results[pilot_id] = Result(VERIFIED, Evidence(text))
+        else:
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence(
+                    text, (("Cases with problems", reverse("case_list", args=[pilot_id]) + "?conforms=no"),)
+                ),
+                "Fix the most frequent problems at their source (see the conformance breakdown).",
+            )
+    return results

@@ -1,0 +1,287 @@
+"""Intake: every arriving case — a form, an uploaded CSV, the API — goes through the same pipeline.
+
+parse (the caller) → validate against the pilot's standard → every app's discovered `intake.py` on the
+in-memory batch (step 3 routes there) → one upsert by (pilot, external_id).
+
+A decided case is never overwritten: a later arrival with different content is reported as a
+conflict. Re-sending identical content changes nothing ("unchanged"). Invalid cases are stored with
+their problems, never dropped: they are the evidence of edge cases.
+"""
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from pilots.discovery import app_modules
+from pilots.models import AIVersion, Case, InputStandard, Pilot
+from pilots.services import audit
+from pilots.validation import Problem, _boolean, _number, _parse_datetime, validator_for
+
+BATCH_SIZE = 1000
+OUTCOME_COLUMNS = ("decided_at", "corrected", "touchpoints", "cost", "ai_version")
+
+
+@dataclass
+class Arrival:
+    """One case as it arrives, before validation. Values may be text (CSV) or typed (JSON)."""
+
+    external_id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    received_at: Any = None
+    due_at: Any = None
+    outcome: dict[str, Any] = field(default_factory=dict)  # any of OUTCOME_COLUMNS
+    row: int | None = None  # the line in the file, for reports
+    extra_problems: list[Problem] = field(default_factory=list)  # found while parsing (e.g. a ragged row)
+
+
+@dataclass
+class Draft:
+    """A validated case in memory: what intake hooks see and may change, then what the upsert stores."""
+
+    arrival: Arrival
+    values: dict[str, Any]  # Case field → value
+    problems: list[Problem]
+
+    @property
+    def external_id(self) -> str:
+        return self.values["external_id"]
+
+
+@dataclass
+class BatchResult:
+    counts: Counter = field(default_factory=Counter)  # created / unchanged / updated / conflict
+    field_errors: Counter = field(default_factory=Counter)  # "inputs.amount: invalid" → count
+    with_problems: list[Draft] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    rejected: list[tuple["Draft", str]] = field(default_factory=list)
+    outcomes: dict[str, str] = field(default_factory=dict)  # external_id → created / unchanged / …
+
+    def add(self, other: "BatchResult") -> None:
+        self.counts.update(other.counts)
+        self.field_errors.update(other.field_errors)
+
+
+def current_standard(pilot: Pilot) -> InputStandard | None:
+    return InputStandard.objects.filter(pilot=pilot).order_by("-version").first()
+
+
+def _moment(value: Any, zone, name: str, problems: list[Problem]) -> datetime | None:
+    if value in (None, ""):
+        return None
+    moment = _parse_datetime(value, zone)
+    if moment is None:
+        problems.append((name, "invalid", f"{name} must be a date and time (ISO 8601), got {value!r}."))
+    return moment
+
+
+def _outcome(arrival: Arrival, zone, versions: dict[str, int], problems: list[Problem]) -> dict[str, Any]:
+    """The outcome columns a pilot's own system may supply, checked and typed."""
+    given = arrival.outcome
+    out: dict[str, Any] = {}
+    if given.get("decided_at") not in (None, ""):
+        out["decided_at"] = _moment(given["decided_at"], zone, "decided_at", problems)
+    if given.get("corrected") not in (None, ""):
+        value = _boolean(given["corrected"])
+        if value is None:
+            problems.append(
+                ("corrected", "invalid", f"corrected must be true or false, got {given['corrected']!r}.")
+            )
+        else:
+            out["corrected"] = value
+    if given.get("touchpoints") not in (None, ""):
+        value = _number(given["touchpoints"], True)
+        if value is None or value < 0:
+            problems.append(
+                (
+                    "touchpoints",
+                    "invalid",
+                    f"touchpoints must be a whole number ≥ 0, got {given['touchpoints']!r}.",
+                )
+            )
+        else:
+            out["touchpoints"] = value
+    if given.get("cost") not in (None, ""):
+        try:
+            cost = Decimal(str(given["cost"]).strip())
+            if not cost.is_finite() or cost < 0 or cost >= Decimal("1e12"):
+                raise InvalidOperation
+            out["cost"] = cost.quantize(Decimal("0.01"))
+        except InvalidOperation:
+            problems.append(("cost", "invalid", f"cost must be an amount ≥ 0, got {given['cost']!r}."))
+    if given.get("ai_version") not in (None, ""):
+        identifier = str(given["ai_version"]).strip()
+        if identifier in versions:
+            out["ai_version_id"] = versions[identifier]
+        else:
+            problems.append(
+                ("ai_version", "invalid", f"AI version {identifier!r} is not registered for this pilot.")
+            )
+    return out
+
+
+def _digest(values: dict[str, Any]) -> str:
+    keep = {
+        k: values.get(k)
+        for k in ("inputs", "outputs", "event_at", "due_at", *OUTCOME_COLUMNS, "ai_version_id")
+    }
+    keep["given_received_at"] = values.get("given_received_at")
+    return hashlib.md5(
+        json.dumps(keep, sort_keys=True, default=str).encode(), usedforsecurity=False
+    ).hexdigest()
+
+
+def validate(
+    pilot: Pilot, arrivals: list[Arrival], *, source: str, standard: InputStandard | None
+) -> list[Draft]:
+    zone = pilot.workspace.zone
+    validator = validator_for(standard.spec(), pilot.workspace.timezone) if standard else None
+    versions = dict(AIVersion.objects.filter(pilot=pilot).values_list("identifier", "id"))
+    now = timezone.now()
+    drafts = []
+    for arrival in arrivals:
+        problems: list[Problem] = list(arrival.extra_problems)
+        given_received = _moment(arrival.received_at, zone, "received_at", problems)
+        received_at = given_received or now
+        due_at = _moment(arrival.due_at, zone, "due_at", problems)
+        if validator is not None:
+            checked = validator.check(arrival.inputs, arrival.outputs, received_at=received_at, due_at=due_at)
+            inputs, outputs, event_at = checked.inputs, checked.outputs, checked.event_at
+            problems += checked.problems
+        else:
+            inputs, outputs, event_at = dict(arrival.inputs), dict(arrival.outputs), None
+        values = {
+            "pilot_id": pilot.pk,
+            "external_id": str(arrival.external_id).strip(),
+            "source": source,
+            "received_at": received_at,
+            "given_received_at": given_received.isoformat() if given_received else None,
+            "event_at": event_at,
+            "due_at": due_at,
+            "inputs": inputs,
+            "outputs": outputs,
+            "standard_version": standard.version if standard else None,
+            **_outcome(arrival, zone, versions, problems),
+        }
+        drafts.append(Draft(arrival=arrival, values=values, problems=problems))
+    return drafts
+
+
+def _case_fields(draft: Draft) -> dict[str, Any]:
+    values = dict(draft.values)
+    values.pop("given_received_at", None)
+    kinds = {kind for _, kind, _ in draft.problems}
+    values["problems"] = [{"field": f, "kind": k, "message": m} for f, k, m in draft.problems]
+    for kind, flag in Case.PROBLEM_FLAGS.items():
+        values[flag] = kind in kinds
+    values["digest"] = _digest(draft.values)
+    return values
+
+
+UPDATABLE = [
+    "source",
+    "received_at",
+    "event_at",
+    "due_at",
+    "inputs",
+    "outputs",
+    "standard_version",
+    "problems",
+    "has_missing",
+    "has_invalid",
+    "has_contradictory",
+    "has_late",
+    "has_outside_boundary",
+    "ai_version",
+    "route",
+    "rule_version",
+    "rule_clause",
+    "decided_at",
+    "corrected",
+    "touchpoints",
+    "cost",
+    "digest",
+    "upload",
+]
+
+
+@transaction.atomic
+def ingest(
+    *,
+    pilot: Pilot,
+    arrivals: list[Arrival],
+    source: str,
+    actor,
+    standard: InputStandard | None = None,
+    audit_event: bool = True,
+    upload_id: int | None = None,
+) -> BatchResult:
+    """Validate, hand to the intake hooks, and upsert one batch of cases."""
+    result = BatchResult()
+    if standard is None:
+        standard = current_standard(pilot)
+    drafts = validate(pilot, arrivals, source=source, standard=standard)
+    for draft in drafts:
+        if not draft.external_id or len(draft.external_id) > 200:
+            # Without its id a case cannot be stored idempotently: report the row instead.
+            result.counts["rejected"] += 1
+            result.rejected.append((draft, "external_id is required (at most 200 characters)."))
+    # A later row of the same batch wins, as if the rows had arrived one after another.
+    drafts = list({d.external_id: d for d in drafts if d.external_id and len(d.external_id) <= 200}.values())
+    for module in app_modules("intake"):
+        module.process_batch(pilot=pilot, drafts=drafts)
+
+    existing = {
+        row[0]: row[1:]
+        for row in Case.objects.filter(
+            pilot=pilot, external_id__in=[d.external_id for d in drafts]
+        ).values_list("external_id", "id", "decided_at", "digest")
+    }
+    to_create, to_update = [], []
+    for draft in drafts:
+        fields = _case_fields(draft)
+        fields["upload_id"] = upload_id
+        previous = existing.get(draft.external_id)
+        if previous is None:
+            outcome = "created"
+            to_create.append(Case(**fields))
+        else:
+            case_id, decided_at, digest = previous
+            if digest == fields["digest"]:
+                outcome = "unchanged"
+            elif decided_at is not None:
+                outcome = "conflict"
+                result.conflicts.append(draft.external_id)
+            else:
+                outcome = "updated"
+                to_update.append(Case(id=case_id, **fields))
+        result.counts[outcome] += 1
+        result.outcomes[draft.external_id] = outcome
+        if draft.problems and outcome != "conflict":
+            result.with_problems.append(draft)
+            result.counts["with_problems"] += 1
+            for path, kind, _message in draft.problems:
+                result.field_errors[f"{path}: {kind}"] += 1
+    Case.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+    if to_update:
+        now = timezone.now()
+        for case in to_update:
+            case.updated_at = now
+        Case.objects.bulk_update(to_update, [*UPDATABLE, "updated_at"], batch_size=BATCH_SIZE)
+    if audit_event:
+        audit.record(
+            workspace=pilot.workspace,
+            actor=actor,
+            action="cases.ingested",
+            obj=pilot,
+            pilot=pilot,
+            after={"source": source, **{k: result.counts[k] for k in sorted(result.counts)}},
+        )
+    return result
