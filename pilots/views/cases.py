@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from pilots import access, selectors
-from pilots.forms_step2 import CaseIntakeForm, ThresholdForm, threshold_percent
+from pilots.forms.cases import CaseIntakeForm, ThresholdForm, threshold_percent
 from pilots.models import AuditEvent, Case, CaseUpload, InputStandard, Pilot
 from pilots.selectors import CaseFilters
 from pilots.services import intake

@@ -15,14 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from pilots import access, selectors
-from pilots.forms_step2 import (
-    FORMSETS,
-    AIVersionForm,
-    StandardEditor,
-    ThresholdForm,
-    blank_row,
-    threshold_percent,
-)
+from pilots.forms.cases import AIVersionForm, ThresholdForm, threshold_percent
+from pilots.forms.standards import FORMSETS, StandardEditor, blank_row
 from pilots.models import InputStandard, Pilot
 from pilots.services import standards as standard_services
 from pilots.standards import csv_template, json_schema

@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from pilots import access, selectors
-from pilots.forms_step2 import UploadForm
+from pilots.forms.cases import UploadForm
 from pilots.models import CaseUpload
 from pilots.services import uploads as upload_services
 from pilots.views.errors import add_errors

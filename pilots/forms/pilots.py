@@ -13,6 +13,22 @@ from pilots.services.pilots import PilotDetails
 User = get_user_model()
 
 
+__all__ = [
+    "AttestationForm",
+    "ConditionCloseForm",
+    "GateDecisionForm",
+    "GateRequestForm",
+    "MemberAddForm",
+    "MemberChoiceField",
+    "MemberRolesForm",
+    "MembersChoiceField",
+    "PilotForm",
+    "ReassignForm",
+    "WorkspaceForm",
+    "users_with_role",
+]
+
+
 class MemberChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         full = obj.get_full_name()

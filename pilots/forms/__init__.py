@@ -1,0 +1,3 @@
+"""Forms by feature: pilots and gates, the input standard editor, cases and uploads."""
+
+from pilots.forms.pilots import *  # noqa: F403
