@@ -22,7 +22,7 @@ from django.utils import timezone
 from pilots.discovery import app_modules
 from pilots.models import AIVersion, Case, InputStandard, Pilot
 from pilots.services import audit
-from pilots.validation import Problem, _boolean, _number, _parse_datetime, validator_for
+from pilots.validation import Problem, parse_boolean, parse_datetime, parse_number, validator_for
 
 BATCH_SIZE = 1000
 OUTCOME_COLUMNS = ("decided_at", "corrected", "touchpoints", "cost", "ai_version")
@@ -76,7 +76,7 @@ def current_standard(pilot: Pilot) -> InputStandard | None:
 def _moment(value: Any, zone, name: str, problems: list[Problem]) -> datetime | None:
     if value in (None, ""):
         return None
-    moment = _parse_datetime(value, zone)
+    moment = parse_datetime(value, zone)
     if moment is None:
         problems.append((name, "invalid", f"{name} must be a date and time (ISO 8601), got {value!r}."))
     return moment
@@ -89,7 +89,7 @@ def _outcome(arrival: Arrival, zone, versions: dict[str, int], problems: list[Pr
     if given.get("decided_at") not in (None, ""):
         out["decided_at"] = _moment(given["decided_at"], zone, "decided_at", problems)
     if given.get("corrected") not in (None, ""):
-        value = _boolean(given["corrected"])
+        value = parse_boolean(given["corrected"])
         if value is None:
             problems.append(
                 ("corrected", "invalid", f"corrected must be true or false, got {given['corrected']!r}.")
@@ -97,7 +97,7 @@ def _outcome(arrival: Arrival, zone, versions: dict[str, int], problems: list[Pr
         else:
             out["corrected"] = value
     if given.get("touchpoints") not in (None, ""):
-        value = _number(given["touchpoints"], True)
+        value = parse_number(given["touchpoints"], True)
         if value is None or value < 0:
             problems.append(
                 (
