@@ -29,8 +29,7 @@ run: install
 	@echo "ProdReady runs at http://$(HOST):$(PORT)/  (sign in as pm, owner, reviewer, leader or admin; password prodready-demo)"
 	@echo ""
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(DEV_ENV) $(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
-		--schedule=var/celerybeat-schedule & \
+	$(DEV_ENV) $(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 & \
 	$(DEV_ENV) SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT); \
 	wait
 
