@@ -21,7 +21,8 @@ $(VENV)/.installed: requirements-dev.lock
 install: $(VENV)/.installed
 
 # The app with demo data on SQLite; Celery worker and beat run beside the web server on kombu's
-# filesystem broker (no Redis needed). Ctrl-C stops all three.
+# filesystem broker (no Redis needed). Ctrl-C stops all three. (A thread pool: a process pool's children
+# killed with the group can leave billiard's shutdown waiting forever on a queue lock.)
 run: install
 	@$(DEV_ENV) $(PY) manage.py migrate --noinput -v0
 	@$(DEV_ENV) $(PY) manage.py seed_demo --if-empty
@@ -29,7 +30,7 @@ run: install
 	@echo "ProdReady runs at http://$(HOST):$(PORT)/  (sign in as pm, owner, reviewer, leader or admin; password prodready-demo)"
 	@echo ""
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(DEV_ENV) $(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 & \
+	$(DEV_ENV) $(VENV)/bin/celery -A config worker --beat --pool=threads --concurrency=2 --loglevel=INFO & \
 	$(DEV_ENV) SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT); \
 	wait
 
