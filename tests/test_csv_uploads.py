@@ -139,3 +139,14 @@ def test_reading_streams_without_loading_the_file(tmp_path):
         first, position = next(reader)
         assert first.external_id == "c0" and position < path.stat().st_size
         assert sum(1 for _ in reader) == 19999
+
+
+def test_each_case_names_the_upload_that_wrote_it_and_the_list_filters_by_it(team, pilot):
+    from pilots import selectors
+
+    first = upload(team, GOOD.encode())
+    second = upload(team, b"external_id,amount,channel\nc9,1,web\nc1,11,web\n")
+    assert set(Case.objects.filter(upload=first).values_list("external_id", flat=True)) == {"c2", "c3", "c4"}
+    assert set(Case.objects.filter(upload=second).values_list("external_id", flat=True)) == {"c1", "c9"}
+    listed = selectors.case_list(pilot, selectors.CaseFilters(upload=str(second.pk)))
+    assert {c.external_id for c in listed} == {"c1", "c9"}

@@ -36,6 +36,7 @@ class CaseFilters:
     received_from: str = ""  # ISO date
     received_to: str = ""
     q: str = ""  # external id starts with
+    upload: str = ""  # the upload that last wrote the case
 
 
 def case_list(pilot: Pilot, filters: CaseFilters) -> QuerySet[Case]:
@@ -63,6 +64,8 @@ def case_list(pilot: Pilot, filters: CaseFilters) -> QuerySet[Case]:
                 day += timedelta(days=1)
             start = timezone.make_aware(timezone.datetime(day.year, day.month, day.day), zone)
             cases = cases.filter(**{f"received_at__{lookup}": start})
+    if filters.upload.isdigit():
+        cases = cases.filter(upload_id=int(filters.upload))
     if filters.q:
         cases = cases.filter(external_id__istartswith=filters.q)
     return cases.order_by("-received_at", "-id")

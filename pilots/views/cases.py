@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pilots import access, selectors
 from pilots.forms.cases import CaseIntakeForm, ThresholdForm, threshold_percent
-from pilots.models import AuditEvent, Case, CaseUpload, InputStandard, Pilot
+from pilots.models import AuditEvent, Case, InputStandard, Pilot
 from pilots.selectors import CaseFilters
 from pilots.services import intake
 
@@ -111,22 +110,12 @@ def _value_rows(values: dict, declared: list[dict], prefix: str, problems: list[
 @require_GET
 def case_detail(request: HttpRequest, pilot_id: int, case_id: int) -> HttpResponse:
     pilot = access.pilot_for(request.user, pilot_id)
-    case = get_object_or_404(Case.objects.select_related("ai_version"), pk=case_id, pilot=pilot)
+    case = get_object_or_404(Case.objects.select_related("ai_version", "upload"), pk=case_id, pilot=pilot)
     standard = (
         InputStandard.objects.filter(pilot=pilot, version=case.standard_version).first()
         if case.standard_version
         else None
     )
-    upload = None
-    if case.source == Case.Source.UPLOAD:
-        # Intake writes one audit event per batch, not per case: the upload running when the case was
-        # last written is the one that brought it.
-        upload = (
-            CaseUpload.objects.filter(pilot=pilot, started_at__lte=case.updated_at)
-            .filter(Q(finished_at__gte=case.updated_at) | Q(finished_at__isnull=True))
-            .order_by("-started_at")
-            .first()
-        )
     problems = [{**p, "label": KIND_LABELS.get(p.get("kind"), p.get("kind"))} for p in case.problems]
     context = {
         "pilot": pilot,
@@ -138,7 +127,7 @@ def case_detail(request: HttpRequest, pilot_id: int, case_id: int) -> HttpRespon
         "input_rows": _value_rows(case.inputs, standard.inputs if standard else [], "inputs", problems),
         "output_rows": _value_rows(case.outputs, standard.outputs if standard else [], "outputs", problems),
         "kinds": [(k, KIND_LABELS[k]) for k, flag in Case.PROBLEM_FLAGS.items() if getattr(case, flag)],
-        "upload": upload,
+        "upload": case.upload,
         "events": AuditEvent.objects.filter(
             workspace=pilot.workspace, object_type="pilots.case", object_id=str(case.pk)
         ).order_by("at", "id"),
