@@ -46,6 +46,12 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The speed and memory figures of issue 3, each beside a reference measured in the same run. Its PostgreSQL
+# parts need DATABASE_URL to name a server where the bench may create (and drop) its own database, e.g.
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make bench    (BENCH_ARGS=--quick: a short run)
+bench: install
+	DJANGO_SETTINGS_MODULE=config.settings $(PY) bench/run.py $(BENCH_ARGS)
+
 # Regenerate the lock files after changing pyproject.toml (needs uv: pip install uv).
 lock:
 	uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 -o requirements.lock
