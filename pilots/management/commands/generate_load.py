@@ -1,6 +1,6 @@
 """`manage.py generate_load --pilots N --cases M`: a large, realistic data set, fast, for benches.
 
-Each installed app's `demo.py` may define `generate_load(ctx)`; they run in INSTALLED_APPS order (the hub
+Each installed app's `demo` module may define `generate_load(ctx)`; they run in INSTALLED_APPS order (the hub
 first) inside one transaction, so an interrupted run leaves nothing half-written. Rows are streamed: on
 PostgreSQL through COPY, in chunks, so memory stays flat whatever the size; elsewhere (SQLite) through
 bulk_create in batches.
