@@ -1,6 +1,7 @@
 """Part b: a CSV of cases into PostgreSQL end to end through process_upload, beside plain COPYs of the same
-rows, in alternating runs: the CSV file into a table of text columns (the reference the target names), and
-the rows as intake stored them into a table shaped like pilots_case (what storing alone costs)."""
+rows, in alternating runs: the rows as intake stored them into a table shaped like pilots_case (the
+reference the target names: "a plain COPY of the same rows", which the issues put at ~180,000 rows/s
+here), and, for scale, the raw CSV file into a table of text columns."""
 
 import statistics
 import time
@@ -84,7 +85,7 @@ def run(*, quick: bool, repetitions: int, workdir: Path) -> dict:
     with_problems = upload.counts.get("with_problems", 0) / n
     rate = n / statistics.median(intake_times)
     csv_rate, stored_rate = n / statistics.median(csv_times), n / statistics.median(stored_times)
-    ratio = rate / csv_rate
+    ratio = rate / stored_rate
     peak = max(growths)
     say(
         f"b. CSV intake: {n:,} rows ({mb(path.stat().st_size)}, {with_problems:.1%} with problems) into "
@@ -93,11 +94,11 @@ def run(*, quick: bool, repetitions: int, workdir: Path) -> dict:
     row(
         "process_upload", f"{rate:,.0f} rows/s", f"target ≥ {TARGET_RATE:,}/s: {verdict(rate >= TARGET_RATE)}"
     )
-    row("COPY of the CSV", f"{csv_rate:,.0f} rows/s", "reference: the same file into a table of text columns")
+    row("COPY of the same rows", f"{stored_rate:,.0f} rows/s", "reference: the cases intake stored, into a "
+        "table like pilots_case (same indexes)")  # fmt: skip
     row("ratio", f"{ratio:.3f}× COPY", f"target ≥ {TARGET_RATIO}×: {verdict(ratio >= TARGET_RATIO)}")
-    row("COPY of the stored rows", f"{stored_rate:,.0f} rows/s", "the cases intake stored, into a table "
-        "like pilots_case (same indexes)")  # fmt: skip
-    row("ratio", f"{rate / stored_rate:.3f}× that COPY")
+    row("COPY of the CSV", f"{csv_rate:,.0f} rows/s", "for scale: the raw file into a table of text columns")
+    row("ratio", f"{rate / csv_rate:.3f}× that COPY")
     row("peak memory", mb(peak), f"RSS growth during an upload, worst run; target < 300 MB: "
         f"{verdict(peak < TARGET_MEMORY)}")  # fmt: skip
     row("", f"{mb(max(peaks))} in all", "the process's resident size at its peak")
@@ -106,8 +107,8 @@ def run(*, quick: bool, repetitions: int, workdir: Path) -> dict:
     copyref.drop(copyref.LIKE_CASES)
     return {
         "rate": rate,
-        "reference": csv_rate,
+        "reference": stored_rate,
         "ratio": ratio,
-        "stored_reference": stored_rate,
+        "csv_reference": csv_rate,
         "peak": peak,
     }

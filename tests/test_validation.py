@@ -234,3 +234,16 @@ def test_the_validator_and_the_json_schema_agree_on_typed_records(record):
         else:
             theirs.add(error.path[0])
     assert ours == theirs, (typed, ours, theirs)
+
+
+def test_an_if_then_rule_on_a_boolean_condition_compares_typed_values():
+    v = validator(
+        {"name": "injured", "type": "boolean"},
+        {"name": "injury", "type": "string"},
+        rules=[{"kind": "requires", "if_field": "injured", "equals": "true", "then_field": "injury"}],
+    )
+    for yes in (True, "yes", "TRUE", "1"):
+        assert problems(v, {"injured": yes}) == [("inputs.injury", "contradictory")], yes
+    for no in (False, "no", "0"):
+        assert problems(v, {"injured": no}) == [], no
+    assert problems(v, {"injured": "yes", "injury": "broken arm"}) == []

@@ -20,11 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from pilots.discovery import app_modules
-from pilots.models import AIVersion, Case, InputStandard, Pilot
-from pilots.services import audit
+from pilots.models import AIVersion, InputStandard, Pilot
+from pilots.services import audit, case_store
 from pilots.validation import Problem, parse_boolean, parse_datetime, parse_number, validator_for
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 10000  # rows per round trip; memory stays flat at this size
 OUTCOME_COLUMNS = ("decided_at", "corrected", "touchpoints", "cost", "ai_version")
 
 
@@ -127,17 +127,6 @@ def _outcome(arrival: Arrival, zone, versions: dict[str, int], problems: list[Pr
     return out
 
 
-def _digest(values: dict[str, Any]) -> str:
-    keep = {
-        k: values.get(k)
-        for k in ("inputs", "outputs", "event_at", "due_at", *OUTCOME_COLUMNS, "ai_version_id")
-    }
-    keep["given_received_at"] = values.get("given_received_at")
-    return hashlib.md5(
-        json.dumps(keep, sort_keys=True, default=str).encode(), usedforsecurity=False
-    ).hexdigest()
-
-
 def validate(
     pilot: Pilot, arrivals: list[Arrival], *, source: str, standard: InputStandard | None
 ) -> list[Draft]:
@@ -168,48 +157,56 @@ def validate(
             "inputs": inputs,
             "outputs": outputs,
             "standard_version": standard.version if standard else None,
-            **_outcome(arrival, zone, versions, problems),
         }
+        if arrival.outcome:
+            values.update(_outcome(arrival, zone, versions, problems))
         drafts.append(Draft(arrival=arrival, values=values, problems=problems))
     return drafts
 
 
-def _case_fields(draft: Draft) -> dict[str, Any]:
-    values = dict(draft.values)
-    values.pop("given_received_at", None)
-    kinds = {kind for _, kind, _ in draft.problems}
-    values["problems"] = [{"field": f, "kind": k, "message": m} for f, k, m in draft.problems]
-    for kind, flag in Case.PROBLEM_FLAGS.items():
-        values[flag] = kind in kinds
-    values["digest"] = _digest(draft.values)
-    return values
+_encode_sorted = json.JSONEncoder(sort_keys=True, default=str).encode  # built once: dumps() builds one a call
+_encode = json.JSONEncoder().encode
 
 
-UPDATABLE = [
-    "source",
-    "received_at",
-    "event_at",
-    "due_at",
-    "inputs",
-    "outputs",
-    "standard_version",
-    "problems",
-    "has_missing",
-    "has_invalid",
-    "has_contradictory",
-    "has_late",
-    "has_outside_boundary",
-    "ai_version",
-    "route",
-    "rule_version",
-    "rule_clause",
-    "decided_at",
-    "corrected",
-    "touchpoints",
-    "cost",
-    "digest",
-    "upload",
-]
+def _row(draft: Draft, upload_id: int | None) -> tuple[tuple, str]:
+    """The case's row for the store, and the digest of its content (to recognise an unchanged re-send)."""
+    values = draft.values
+    problems = draft.problems
+    kinds = {kind for _, kind, _ in problems}
+    inputs = _encode_sorted(values["inputs"])
+    outputs = _encode_sorted(values["outputs"])
+    get = values.get
+    outcome = (get("decided_at"), get("corrected"), get("touchpoints"), get("cost"), get("ai_version_id"))
+    content = (inputs, outputs, get("given_received_at"), get("due_at"), *outcome)
+    digest = hashlib.md5(repr(content).encode(), usedforsecurity=False).hexdigest()
+    row = (
+        values["pilot_id"],
+        values["external_id"],
+        values["source"],
+        values["received_at"],
+        get("event_at"),
+        get("due_at"),
+        inputs,
+        outputs,
+        get("standard_version"),
+        _encode([{"field": f, "kind": k, "message": m} for f, k, m in problems]) if problems else "[]",
+        "missing" in kinds,
+        "invalid" in kinds,
+        "contradictory" in kinds,
+        "late" in kinds,
+        "outside_boundary" in kinds,
+        get("ai_version_id"),
+        get("route", ""),
+        get("rule_version"),
+        get("rule_clause", ""),
+        get("decided_at"),
+        get("corrected", False),
+        get("touchpoints", 0),
+        get("cost"),
+        digest,
+        upload_id,
+    )  # fmt: skip  (the order of case_store.COLUMNS)
+    return row, digest
 
 
 @transaction.atomic
@@ -238,30 +235,24 @@ def ingest(
     for module in app_modules("intake"):
         module.process_batch(pilot=pilot, drafts=drafts)
 
-    existing = {
-        row[0]: row[1:]
-        for row in Case.objects.filter(
-            pilot=pilot, external_id__in=[d.external_id for d in drafts]
-        ).values_list("external_id", "id", "decided_at", "digest")
-    }
-    to_create, to_update = [], []
+    existing = case_store.existing(pilot.pk, [d.external_id for d in drafts])
+    creates, updates = [], []
     for draft in drafts:
-        fields = _case_fields(draft)
-        fields["upload_id"] = upload_id
+        row, digest = _row(draft, upload_id)
         previous = existing.get(draft.external_id)
         if previous is None:
             outcome = "created"
-            to_create.append(Case(**fields))
+            creates.append(row)
         else:
-            case_id, decided_at, digest = previous
-            if digest == fields["digest"]:
+            case_id, decided_at, stored_digest = previous
+            if digest == stored_digest:
                 outcome = "unchanged"
             elif decided_at is not None:
                 outcome = "conflict"
                 result.conflicts.append(draft.external_id)
             else:
                 outcome = "updated"
-                to_update.append(Case(id=case_id, **fields))
+                updates.append((case_id, row))
         result.counts[outcome] += 1
         result.outcomes[draft.external_id] = outcome
         if draft.problems and outcome != "conflict":
@@ -269,12 +260,7 @@ def ingest(
             result.counts["with_problems"] += 1
             for path, kind, _message in draft.problems:
                 result.field_errors[f"{path}: {kind}"] += 1
-    Case.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-    if to_update:
-        now = timezone.now()
-        for case in to_update:
-            case.updated_at = now
-        Case.objects.bulk_update(to_update, [*UPDATABLE, "updated_at"], batch_size=BATCH_SIZE)
+    case_store.store(creates, updates)
     if audit_event:
         audit.record(
             workspace=pilot.workspace,

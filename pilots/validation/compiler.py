@@ -150,7 +150,7 @@ def _field_block(spec: dict, prefix: str, consts: dict) -> list[str]:
     return lines
 
 
-def _rule_block(rule: dict, labels: dict[str, str]) -> list[str]:
+def _rule_block(rule: dict, labels: dict[str, str], types: dict[str, str]) -> list[str]:
     q = repr
     if rule["kind"] == "compare":
         left, op, right = rule["left"], rule["op"], rule["right"]
@@ -166,12 +166,21 @@ def _rule_block(rule: dict, labels: dict[str, str]) -> list[str]:
             f"            problems.append(({q('inputs.' + left)}, 'contradictory', {q(message)}))",
         ]
     # requires: if <if_field> equals <equals> then <then_field> is required
+    # The condition compares typed values, so "yes", "TRUE" and true all meet "if injured = true".
     if_field, then_field = rule["if_field"], rule["then_field"]
     equals = str(rule["equals"])
     message = rule.get("message") or f"{labels[then_field]} is required when {labels[if_field]} is {equals}."
+    kind = types[if_field]
+    expected = (
+        parse_boolean(equals) if kind == "boolean"
+        else parse_number(equals, kind == "integer") if kind in ("integer", "number")
+        else equals
+    )  # fmt: skip
+    if expected is None:
+        return []  # a condition its own field can never hold: the rule never fires
     return [
-        f"    c = inputs.get({q(if_field)})",
-        f"    if c is not None and str(c) == {q(equals)}:",
+        f"    c = typed.get({q(if_field)}, MISSING)",
+        f"    if c is not MISSING and c == {expected!r}:",
         f"        d = inputs.get({q(then_field)})",
         "        if d is None or d == '':",
         f"            problems.append(({q('inputs.' + then_field)}, 'contradictory', {q(message)}))",
@@ -217,7 +226,7 @@ class Validator:
             "    pass",
         ]
         for rule in spec["rules"]:
-            source += _rule_block(rule, labels)
+            source += _rule_block(rule, labels, {f["name"]: f["type"] for f in spec["inputs"]})
         namespace = {
             **consts,
             "_number": parse_number,
@@ -268,7 +277,7 @@ class Validator:
                     (
                         f"inputs.{self.event_field}",
                         "late",
-                        f"Arrived {hours:.0f} h after its {self.event_label}; the standard allows "
+                        f"Arrived {hours:.0f} h after the event ({self.event_label}); the standard allows "
                         f"{self.max_lateness.total_seconds() / 3600:.0f} h.",
                     )
                 )
