@@ -5,13 +5,15 @@
 FROM python:3.11-slim
 
 # gunicorn reads WEB_CONCURRENCY for its number of worker processes; override it per deployment.
+# DEBUG=0: the image is the production shape, never development mode, whatever .env leaves out.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
-    WEB_CONCURRENCY=2
+    WEB_CONCURRENCY=2 \
+    DEBUG=0
 
 # An unprivileged user owns only its home (gunicorn puts its control socket there) and the
 # runtime-files folder; the code stays root-owned, so read-only for the app.

@@ -1,8 +1,9 @@
 """ProdReady settings: one module, every production knob from the environment.
 
-With no configuration at all the app runs on SQLite in ./var, prints email to the console and runs
-Celery on kombu's filesystem transport (no server needed). DEBUG is off unless asked for; with it
-off, SECRET_KEY and ALLOWED_HOSTS are required.
+With no configuration at all the app runs in development mode: DEBUG on, SQLite in ./var, email to
+the console, Celery on kombu's filesystem transport (no server needed). As soon as any production
+setting is given (SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL), DEBUG is off unless asked for,
+and with DEBUG off SECRET_KEY and ALLOWED_HOSTS are required: the process refuses to start without them.
 """
 
 import sys
@@ -13,9 +14,10 @@ from config.env import ConfigurationError, database_from_url, env_bool, env_int,
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PRODREADY_VAR_DIR") or BASE_DIR / "var")
 
-DEBUG = env_bool("DEBUG", False)
 # The test suite runs with DEBUG off, as production does, but needs no secrets.
 TESTING = "pytest" in sys.modules
+CONFIGURED = any(env_str(name) for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"))
+DEBUG = env_bool("DEBUG", not CONFIGURED and not TESTING)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:

@@ -46,6 +46,18 @@ def test_debug_off_without_allowed_hosts_fails_loudly():
     assert "ALLOWED_HOSTS is required" in result.stderr
 
 
+def test_debug_off_by_name_with_nothing_else_fails_loudly():
+    result = load_settings(DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY is required when DEBUG is off" in result.stderr
+
+
+def test_no_configuration_at_all_is_development_mode():
+    code_result = load_settings()
+    assert code_result.returncode == 0, code_result.stderr
+    assert code_result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://"]
+
+
 def test_a_bad_boolean_fails_loudly():
     result = load_settings(DEBUG="maybe")
     assert "DEBUG='maybe' is not a boolean" in result.stderr
