@@ -13,44 +13,14 @@ from playwright.sync_api import Page, expect
 
 from pilots.models import Case, CaseUpload, InputStandard
 from tests import factories
+from tests.e2e.journey import MARKER, Navigations, assert_not_reloaded, mark_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-MARKER = 42
 ROWS = 300
 HEADER = ["line", "external_id", "outcome", "field", "kind", "message"]
 FORMULA_ID = "=cmd|' /C calc'!A0"
-
-
-class Navigations:
-    """Counts the main frame's navigations (full loads and history pushes alike)."""
-
-    def __init__(self, page: Page):
-        self.count = 0
-        page.on("framenavigated", lambda frame: self._seen(page, frame))
-
-    def _seen(self, page: Page, frame) -> None:
-        if frame == page.main_frame:
-            self.count += 1
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base_url}/w/acme/")
-
-
-def mark_page(page: Page) -> None:
-    """A value that survives htmx swaps but not a page load."""
-    page.evaluate(f"window.__journeyMarker = {MARKER}")
-
-
-def assert_not_reloaded(page: Page, navigations: Navigations) -> None:
-    assert page.evaluate("window.__journeyMarker") == MARKER, "the page was reloaded"
-    assert navigations.count == 0, f"the main frame navigated {navigations.count} time(s)"
 
 
 def pilot_of_pm():
