@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "pilots",
+    "metrics",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +178,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
+    "recompute-metrics-from-cases": {
+        "task": "metrics.tasks.recompute_metrics",
+        "schedule": 900.0,
+    },
     "resend-unsent-gate-request-emails": {
         "task": "pilots.tasks.send_unsent_gate_request_emails",
         "schedule": 300.0,

@@ -46,6 +46,8 @@ RULES: dict[str, frozenset[str]] = {
     "register_ai_version": frozenset({ADMIN, PM}),
     "add_cases": frozenset({ADMIN, PM}),
     "set_conformance_threshold": frozenset({ADMIN, PM}),
+    # step 1: define success
+    "edit_metrics": frozenset({ADMIN, PM}),
 }
 
 

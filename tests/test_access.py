@@ -8,7 +8,7 @@ from pilots import access
 from pilots.models import Membership
 from tests import factories
 
-STEP2 = ("edit_standard", "register_ai_version", "add_cases", "set_conformance_threshold")
+STEP2 = ("edit_standard", "register_ai_version", "add_cases", "set_conformance_threshold", "edit_metrics")
 
 # persona → the actions it may take on `team.pilot` (whose workflow owner is `owner`).
 EXPECTED = {

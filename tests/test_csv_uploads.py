@@ -150,3 +150,20 @@ def test_each_case_names_the_upload_that_wrote_it_and_the_list_filters_by_it(tea
     assert set(Case.objects.filter(upload=second).values_list("external_id", flat=True)) == {"c1", "c9"}
     listed = selectors.case_list(pilot, selectors.CaseFilters(upload=str(second.pk)))
     assert {c.external_id for c in listed} == {"c1", "c9"}
+
+
+def test_the_case_list_filters_by_decision_day_in_the_workspace_zone(team, pilot):
+    from pilots import selectors
+    from pilots.services import intake
+
+    rows = []
+    for external_id, decided in (("a", "2026-03-01T22:30:00+00:00"), ("b", "2026-03-01T23:30:00+00:00")):
+        row = intake.Arrival(external_id=external_id, inputs={"amount": 1, "channel": "web"})
+        row.outcome = {"decided_at": decided}
+        rows.append(row)
+    intake.ingest(pilot=pilot, arrivals=rows, source="api", actor=team.pm)
+    # Europe/Berlin: a is decided on Sunday 1 March 23:30 local, b on Monday 2 March 00:30 local.
+    sunday = selectors.case_list(
+        pilot, selectors.CaseFilters(decided_from="2026-03-01", decided_to="2026-03-01")
+    )
+    assert [c.external_id for c in sunday] == ["a"]

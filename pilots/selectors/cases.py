@@ -2,7 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
@@ -35,6 +35,8 @@ class CaseFilters:
     ai_version: str = ""
     received_from: str = ""  # ISO date
     received_to: str = ""
+    decided_from: str = ""  # ISO date: the cases behind a metric's weekly figure
+    decided_to: str = ""
     q: str = ""  # external id starts with
     upload: str = ""  # the upload that last wrote the case
 
@@ -54,16 +56,22 @@ def case_list(pilot: Pilot, filters: CaseFilters) -> QuerySet[Case]:
     if filters.ai_version.isdigit():
         cases = cases.filter(ai_version_id=int(filters.ai_version))
     zone = pilot.workspace.zone
-    for bound, lookup in ((filters.received_from, "gte"), (filters.received_to, "lt")):
+    bounds = (
+        (filters.received_from, "received_at", "gte"),
+        (filters.received_to, "received_at", "lt"),
+        (filters.decided_from, "decided_at", "gte"),
+        (filters.decided_to, "decided_at", "lt"),
+    )
+    for bound, field, lookup in bounds:
         try:
-            day = timezone.datetime.fromisoformat(bound).date() if bound else None
+            day = date.fromisoformat(bound) if bound else None
         except ValueError:
             day = None
         if day is not None:
             if lookup == "lt":
-                day += timedelta(days=1)
-            start = timezone.make_aware(timezone.datetime(day.year, day.month, day.day), zone)
-            cases = cases.filter(**{f"received_at__{lookup}": start})
+                day += timedelta(days=1)  # "to" includes its whole day
+            start = timezone.make_aware(datetime.combine(day, time.min), zone)
+            cases = cases.filter(**{f"{field}__{lookup}": start})
     if filters.upload.isdigit():
         cases = cases.filter(upload_id=int(filters.upload))
     if filters.q:

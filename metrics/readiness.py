@@ -1,0 +1,172 @@
+"""Value: the metrics.* checks of DESIGN.md's table."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+
+from metrics.attainment import ON_TRACK, attainment
+from metrics.models import BUSINESS_KINDS, Measurement, Method, Metric
+from pilots.checks import MISSING, VERIFIED, Evidence, Result, check
+
+
+def _link(pilot_id: int) -> tuple[str, str]:
+    return ("Metrics", reverse("metric_list", args=[pilot_id]))
+
+
+def _metrics(pilot_ids: list[int]) -> dict[int, list[Metric]]:
+    found: dict[int, list[Metric]] = defaultdict(list)
+    for metric in Metric.objects.filter(pilot_id__in=pilot_ids).order_by("id"):
+        found[metric.pilot_id].append(metric)
+    return found
+
+
+def latest_values(metric_ids: list[int]) -> dict[int, tuple]:
+    """metric id → (value, on) of its latest measurement, in one query."""
+    latest: dict[int, tuple] = {}
+    rows = Measurement.objects.filter(metric_id__in=metric_ids).order_by("metric_id", "on", "id")
+    for metric_id, value, on in rows.values_list("metric_id", "value", "on"):
+        latest[metric_id] = (value, on)
+    return latest
+
+
+@check(
+    id="metrics.business_metric",
+    section="value",
+    title="A business metric with baseline and target",
+    gate="standardize_inputs",
+    attestable=True,
+)
+def business_metric(pilot_ids: list[int]) -> dict[int, Result]:
+    metrics = _metrics(pilot_ids)
+    results = {}
+    for pilot_id in pilot_ids:
+        business = [m for m in metrics.get(pilot_id, []) if m.kind in BUSINESS_KINDS]
+        computed = [m for m in business if m.method == Method.FROM_CASES]
+        if computed:
+            m = computed[0]
+            results[pilot_id] = Result(
+                VERIFIED,
+                Evidence(
+                    f"{m.name}: from {m.baseline:g} to {m.target:g} {m.unit} by {m.target_date:%Y-%m-%d}, "
+                    "computed from the pilot's cases.",
+                    (_link(pilot_id),),
+                ),
+            )
+        elif business:
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence(f"{business[0].name} is measured by hand.", (_link(pilot_id),)),
+                "Compute a business metric from the cases (cycle time, error rate, touchpoints or spend).",
+            )
+        else:
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence(
+                    "No cycle time, error rate, touchpoints or spend metric is defined.", (_link(pilot_id),)
+                ),
+                "Define success in business terms: a metric with its baseline and target.",
+            )
+    return results
+
+
+@check(
+    id="metrics.recent_measurement",
+    section="value",
+    title="Measured in the last 30 days",
+    gate="exception_paths",
+    attestable=True,
+)
+def recent_measurement(pilot_ids: list[int]) -> dict[int, Result]:
+    since = timezone.localdate() - timedelta(days=30)
+    recent = dict(
+        Measurement.objects.filter(metric__pilot_id__in=pilot_ids, on__gte=since)
+        .values_list("metric__pilot_id", "on")
+        .order_by("on")
+    )
+    results = {}
+    for pilot_id in pilot_ids:
+        if pilot_id in recent:
+            results[pilot_id] = Result(
+                VERIFIED, Evidence(f"Latest measurement on {recent[pilot_id]:%Y-%m-%d}.")
+            )
+        else:
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence("No measurement in the last 30 days.", (_link(pilot_id),)),
+                "Record this month's figures, or compute a metric from the pilot's cases.",
+            )
+    return results
+
+
+@check(
+    id="metrics.measured_from_cases",
+    section="value",
+    title="A business metric computed from cases",
+    gate="production",
+)
+def measured_from_cases(pilot_ids: list[int]) -> dict[int, Result]:
+    counts = dict(
+        Measurement.objects.filter(metric__pilot_id__in=pilot_ids, source=Measurement.Source.COMPUTED)
+        .values("metric__pilot_id")
+        .annotate(n=Count("id"))
+        .values_list("metric__pilot_id", "n")
+    )
+    results = {}
+    for pilot_id in pilot_ids:
+        if counts.get(pilot_id):
+            results[pilot_id] = Result(
+                VERIFIED, Evidence(f"{counts[pilot_id]} weekly figure(s) computed from cases.")
+            )
+        else:
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence("No metric has been computed from the pilot's cases yet.", (_link(pilot_id),)),
+                "Set a business metric's method to “computed from cases” and send decided cases.",
+            )
+    return results
+
+
+@check(id="metrics.on_track", section="value", title="Business metrics on track", gate="production")
+def on_track(pilot_ids: list[int]) -> dict[int, Result]:
+    metrics = _metrics(pilot_ids)
+    business = {pid: [m for m in ms if m.kind in BUSINESS_KINDS] for pid, ms in metrics.items()}
+    latest = latest_values([m.id for ms in business.values() for m in ms])
+    today = timezone.localdate()
+    results = {}
+    for pilot_id in pilot_ids:
+        measured = [m for m in business.get(pilot_id, []) if m.id in latest]
+        if not measured:
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence("No business metric has a measurement."),
+                "Measure the pilot's business metrics.",
+            )
+            continue
+        behind = []
+        for m in measured:
+            a = attainment(
+                baseline=m.baseline,
+                target=m.target,
+                current=latest[m.id][0],
+                start=m.baseline_on,
+                end=m.target_date,
+                today=today,
+            )
+            if a.status != ON_TRACK:
+                behind.append(
+                    f"{m.name} at {a.progress:.0%} of the way with {a.expected:.0%} of the time gone"
+                )
+        if behind:
+            results[pilot_id] = Result(
+                MISSING,
+                Evidence("; ".join(behind) + ".", (_link(pilot_id),)),
+                "Find what holds the metric back, or revisit the target with the owner.",
+            )
+        else:
+            results[pilot_id] = Result(
+                VERIFIED, Evidence(f"All {len(measured)} measured business metric(s) on track.")
+            )
+    return results

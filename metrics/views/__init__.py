@@ -1,0 +1,1 @@
+"""Step 1's pages: the metric list and the pilot page's panel, the metric form, a metric's trend."""
