@@ -23,6 +23,11 @@ ATTESTATION_NOTES = {
         "Contradiction and lateness rules tested on last quarter's rejected cases.",
         "edge-rules",
     ),
+    "metrics.business_metric": (
+        "Baseline and target agreed with Finance from last year's operating figures.",
+        "success-metrics",
+    ),
+    "metrics.recent_measurement": ("This month's figures reviewed in the steering meeting.", "steering"),
 }
 # key, name, business unit, workflow, pm, owner, weeks ago started, path of (gate outcome) steps, problem
 PILOTS = [
