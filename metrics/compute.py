@@ -10,11 +10,11 @@ week; the measurements are then replaced in one write. No query per pilot.
 """
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DateField, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
@@ -26,21 +26,30 @@ FIGURE_KINDS = tuple(BUSINESS_KINDS)
 
 
 def week_figures(pilot_ids: list[int] | None) -> dict[tuple[int, date], dict]:
-    """(pilot id, Monday) → decided, corrected, touchpoints, cost, cycle (timedelta), for decided cases."""
-    zones = Pilot.objects.values_list("workspace__timezone", flat=True).distinct()
+    """(pilot id, Monday) → decided, corrected, touchpoints, cost, cycle (timedelta), for decided cases.
+
+    Only whole weeks count: the current, unfinished week would make the latest figure jump by weekday.
+    """
+    pilots = Pilot.objects.order_by()  # no default ordering: it would end up inside the DISTINCT
     if pilot_ids is not None:
-        zones = zones.filter(id__in=pilot_ids)
+        pilots = pilots.filter(id__in=pilot_ids)
+    zones = list(pilots.values_list("workspace__timezone", flat=True).distinct())
     figures: dict[tuple[int, date], dict] = {}
     cycle = ExpressionWrapper(
         F("decided_at") - Coalesce("event_at", "received_at"), output_field=DurationField()
     )
     for zone_name in zones:
         zone = ZoneInfo(zone_name)
-        cases = Case.objects.filter(decided_at__isnull=False, pilot__workspace__timezone=zone_name)
+        today = timezone.localtime(timezone.now(), zone).date()
+        this_monday = datetime.combine(today - timedelta(days=today.weekday()), time.min, tzinfo=zone)
+        cases = Case.objects.filter(decided_at__isnull=False, decided_at__lt=this_monday)
+        if len(zones) > 1:  # with one time zone in play, no join is needed to pick its pilots
+            cases = cases.filter(pilot__workspace__timezone=zone_name)
         if pilot_ids is not None:
             cases = cases.filter(pilot_id__in=pilot_ids)
         rows = (
-            cases.annotate(week=TruncWeek("decided_at", tzinfo=zone))
+            # Truncated to a date in SQL: no aware datetime to build per row in Python.
+            cases.annotate(week=TruncWeek("decided_at", tzinfo=zone, output_field=DateField()))
             .values("pilot_id", "week")
             .annotate(
                 decided=Count("id"),
@@ -51,9 +60,7 @@ def week_figures(pilot_ids: list[int] | None) -> dict[tuple[int, date], dict]:
             )
         )
         for row in rows:
-            week = row["week"]
-            monday = week.astimezone(zone).date() if hasattr(week, "astimezone") else week
-            figures[(row["pilot_id"], monday)] = row
+            figures[(row["pilot_id"], row["week"])] = row
     return figures
 
 
@@ -71,13 +78,16 @@ def figure(kind: str, unit: str, row: dict) -> float | None:
     if kind == Kind.TOUCHPOINTS:
         return (row["touchpoints"] or 0) / decided
     if kind == Kind.EXTERNAL_SPEND:
-        return float(row["cost"] or 0) * MONTHLY
+        # No cost recorded is no figure, not a spend of zero.
+        return float(row["cost"]) * MONTHLY if row["cost"] is not None else None
     return None
 
 
 @transaction.atomic
 def recompute(pilot_ids: list[int] | None = None) -> int:
-    """Replace the computed measurements of every computed metric (of these pilots); returns how many."""
+    """Bring the computed measurements of every computed metric (of these pilots) up to date with the
+    cases; returns how many weekly figures there are. Only figures that changed are rewritten: the
+    periodic run mostly finds last weeks' figures as they were."""
     metrics = Metric.objects.filter(method=Method.FROM_CASES, kind__in=FIGURE_KINDS)
     if pilot_ids is not None:
         metrics = metrics.filter(pilot_id__in=pilot_ids)
@@ -86,15 +96,26 @@ def recompute(pilot_ids: list[int] | None = None) -> int:
         by_pilot[pilot_id].append((metric_id, kind, unit))
     if not by_pilot:
         return 0
-    rows = []
-    for (pilot_id, monday), row in week_figures(pilot_ids if pilot_ids is not None else None).items():
+    fresh: dict[tuple[int, date], tuple[float, int]] = {}
+    for (pilot_id, monday), row in week_figures(pilot_ids).items():
         for metric_id, kind, unit in by_pilot.get(pilot_id, ()):
             value = figure(kind, unit, row)
             if value is not None:
-                rows.append((metric_id, round(value, 6), monday, row["decided"]))
-    Measurement.objects.filter(metric__in=metrics, source=Measurement.Source.COMPUTED).delete()
-    _write(rows)
-    return len(rows)
+                fresh[(metric_id, monday)] = (round(value, 6), row["decided"])
+    computed = Measurement.objects.filter(metric__in=metrics, source=Measurement.Source.COMPUTED)
+    stored = {
+        (metric_id, on): (pk, value, cases)
+        for pk, metric_id, on, value, cases in computed.values_list("id", "metric_id", "on", "value", "cases")
+    }
+    stale = [pk for key, (pk, value, cases) in stored.items() if fresh.get(key) != (value, cases)]
+    if len(stale) > len(stored) // 2:
+        computed.delete()  # most figures changed: clearing them all is one cheap statement
+        missing = fresh
+    else:
+        Measurement.objects.filter(id__in=stale).delete()
+        missing = {key: figures for key, figures in fresh.items() if stored.get(key, (None,))[1:] != figures}
+    _write([(metric_id, value, monday, cases) for (metric_id, monday), (value, cases) in missing.items()])
+    return len(fresh)
 
 
 def _write(rows: list[tuple[int, float, date, int]]) -> None:

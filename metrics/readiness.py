@@ -12,6 +12,10 @@ from metrics.models import BUSINESS_KINDS, Measurement, Method, Metric
 from pilots.checks import MISSING, VERIFIED, Evidence, Result, check
 
 
+def amount(value: float, unit: str) -> str:
+    return f"{value:g}{unit}" if unit == "%" else f"{value:g} {unit}"
+
+
 def _link(pilot_id: int) -> tuple[str, str]:
     return ("Metrics", reverse("metric_list", args=[pilot_id]))
 
@@ -50,7 +54,8 @@ def business_metric(pilot_ids: list[int]) -> dict[int, Result]:
             results[pilot_id] = Result(
                 VERIFIED,
                 Evidence(
-                    f"{m.name}: from {m.baseline:g} to {m.target:g} {m.unit} by {m.target_date:%Y-%m-%d}, "
+                    f"{m.name}: from {amount(m.baseline, m.unit)} to {amount(m.target, m.unit)} "
+                    f"by {m.target_date:%Y-%m-%d}, "
                     "computed from the pilot's cases.",
                     (_link(pilot_id),),
                 ),

@@ -24,10 +24,14 @@ ATTESTATION_NOTES = {
         "edge-rules",
     ),
     "metrics.business_metric": (
-        "Baseline and target agreed with Finance from last year's operating figures.",
+        "Baseline and target agreed with the workflow owner; measured by hand each week until the "
+        "pilot's cases carry their outcomes.",
         "success-metrics",
     ),
-    "metrics.recent_measurement": ("This month's figures reviewed in the steering meeting.", "steering"),
+    "metrics.recent_measurement": (
+        "Last month's figures reviewed with the workflow owner at the pilot's steering meeting.",
+        "steering",
+    ),
 }
 # key, name, business unit, workflow, pm, owner, weeks ago started, path of (gate outcome) steps, problem
 PILOTS = [
