@@ -42,8 +42,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-database", action="store_true", help="leave the bench database for a look")
     parser.add_argument("--load-pilots", type=int, help="pilots per generate_load run (default 1,000)")
     parser.add_argument("--load-cases", type=int, help="cases per generate_load run (default 100,000)")
-    parser.add_argument("--metrics-pilots", type=int, help="d: pilots (default 1,000; the issue's 10,000)")
-    parser.add_argument("--metrics-cases", type=int, help="d: cases (default 100,000; the issue's 2,000,000)")
+    parser.add_argument("--metrics-pilots", type=int, help="d: pilots (default 10,000, the issue's size)")
+    parser.add_argument("--metrics-cases", type=int, help="d: cases (default 2,000,000, the issue's size)")
     return parser.parse_args(argv)
 
 
