@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
-from django.utils import timezone
 
 from pilots import checks
 from pilots.models import (
@@ -37,7 +36,6 @@ __all__ = [
     "pilots_by_stage",
     "pilots_held_by",
     "stage_steps",
-    "today_in",
     "workspaces_of",
 ]
 
@@ -203,10 +201,6 @@ def pilots_by_stage(workspace: Workspace) -> list[tuple[str, str, list[Pilot]]]:
     for pilot in Pilot.objects.in_workspace(workspace).select_related("workflow_owner").order_by("name"):
         grouped[pilot.stage].append(pilot)
     return [(s, Stage(s).label, grouped[s]) for s in STAGE_ORDER]
-
-
-def today_in(workspace: Workspace):
-    return timezone.localtime(timezone.now(), workspace.zone).date()
 
 
 def pilots_held_by(workspace: Workspace, user) -> QuerySet[Pilot]:

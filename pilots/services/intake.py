@@ -64,10 +64,6 @@ class BatchResult:
     rejected: list[tuple["Draft", str]] = field(default_factory=list)
     outcomes: dict[str, str] = field(default_factory=dict)  # external_id → created / unchanged / …
 
-    def add(self, other: "BatchResult") -> None:
-        self.counts.update(other.counts)
-        self.field_errors.update(other.field_errors)
-
 
 def current_standard(pilot: Pilot) -> InputStandard | None:
     return InputStandard.objects.filter(pilot=pilot).order_by("-version").first()

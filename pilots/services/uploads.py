@@ -1,6 +1,5 @@
 """CSV uploads of cases: stored on arrival, processed by a Celery job in batches with progress."""
 
-import csv
 import logging
 import uuid
 from collections import Counter
@@ -211,9 +210,3 @@ def _finish(
         pilot=upload.pilot,
         after={"file": upload.file_name, **dict(counts), "error": error},
     )
-
-
-def problem_rows_csv_reader(upload: CaseUpload):
-    """The stored report of problem rows, for download (already neutralised when written)."""
-    with open(upload.problem_rows_path, newline="", encoding="utf-8") as handle:
-        yield from csv.reader(handle)

@@ -41,7 +41,8 @@ def track_response(
 ) -> HttpResponse:
     """After an action: htmx gets the refreshed track (and an event for the listeners); a plain form
     post is redirected back to the pilot page (or shown the page with the error)."""
-    pilot = access.pilot_for(request.user, pilot.pk)  # read it afresh: the action may have moved it
+    if request.method == "POST":
+        pilot = access.pilot_for(request.user, pilot.pk)  # read it afresh: the action may have moved it
     if error is not None:
         extra["track_errors"] = error.messages
         extra.update(getattr(error, "track_context", {}))
