@@ -151,29 +151,19 @@ def measurement_import(request: HttpRequest, pilot_id: int, metric_id: int) -> H
     form = ImportForm(request.POST, request.FILES)
     import_errors: list[str] = []
     if form.is_valid():
-        rows, errors = services.parse_measurements_csv(metric, form.text)
-        if rows and not errors and _imported_already(metric, rows):
-            rows_text = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
-            message = f"Nothing imported: the {rows_text} of this file are recorded already."
-            return _trend(request, pilot, metric, message=message)
         try:
             count = services.import_measurements(metric=metric, actor=request.user, text=form.text)
         except ValidationError as error:
             import_errors = error.messages
         else:
-            message = f"{count} measurement{'s' if count != 1 else ''} imported."
+            if count:
+                message = f"{count} measurement{'s' if count != 1 else ''} imported."
+            else:  # the service stores no row twice: the same file sent again
+                rows, _errors = services.parse_measurements_csv(metric, form.text)
+                rows_text = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
+                message = f"Nothing imported: the {rows_text} of this file are recorded already."
             return _trend(request, pilot, metric, message=message)
     return _trend(request, pilot, metric, status=422, import_form=form, import_errors=import_errors)
-
-
-def _imported_already(metric: Metric, rows: list[tuple[date, float, str]]) -> bool:
-    """Whether every row of the file is among the metric's imported figures (the same file sent again)."""
-    stored = set(
-        Measurement.objects.filter(
-            metric=metric, source=Measurement.Source.IMPORT, on__in={on for on, _, _ in rows}
-        ).values_list("on", "value", "note")
-    )
-    return all(row in stored for row in rows)
 
 
 @require_POST
