@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "template_partials",
     "pilots",
     "metrics",
+    "exceptions",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "metrics.tasks.recompute_metrics",
         "schedule": 900.0,
     },
+    "notify-late-escalations": {
+        "task": "exceptions.tasks.notify_late_escalations",
+        "schedule": 300.0,
+    },
+    "refresh-rule-suggestions": {
+        "task": "exceptions.tasks.refresh_suggestions",
+        "schedule": 3600.0,
+    },
     "resend-unsent-gate-request-emails": {
         "task": "pilots.tasks.send_unsent_gate_request_emails",
         "schedule": 300.0,
@@ -206,6 +215,8 @@ LOGGING = {
 # Case uploads: stored under VAR_DIR/uploads (a volume shared by web and worker in production).
 UPLOAD_DIR = VAR_DIR / "uploads"
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 512 * 1024 * 1024, minimum=1024)
+# Step 3: how long a reviewer's claim on an escalated case holds before others may take it.
+REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 30, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads stream to a temporary file, never into memory
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -48,6 +48,10 @@ RULES: dict[str, frozenset[str]] = {
     "set_conformance_threshold": frozenset({ADMIN, PM}),
     # step 1: define success
     "edit_metrics": frozenset({ADMIN, PM}),
+    # step 3: exception paths (whom a case waits for is narrowed further by the pilot's reviewer pool)
+    "edit_rules": frozenset({ADMIN, PM}),
+    "review_cases": frozenset({REVIEWER, PILOT_OWNER}),
+    "review_queue": frozenset({REVIEWER, OWNER}),
 }
 
 

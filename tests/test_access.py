@@ -8,7 +8,10 @@ from pilots import access
 from pilots.models import Membership
 from tests import factories
 
-STEP2 = ("edit_standard", "register_ai_version", "add_cases", "set_conformance_threshold", "edit_metrics")
+STEP2 = (
+    "edit_standard", "register_ai_version", "add_cases", "set_conformance_threshold",
+    "edit_metrics", "edit_rules",
+)  # fmt: skip
 
 # persona → the actions it may take on `team.pilot` (whose workflow owner is `owner`).
 EXPECTED = {
@@ -45,10 +48,12 @@ EXPECTED = {
         "resume_pilot",
         "attest",
         "close_condition",
+        "review_cases",
+        "review_queue",
     },
     # A workflow owner who does not own this pilot gets none of the owner's pilot actions.
-    "other_owner": {"view_workspace", "view_pilot"},
-    "reviewer": {"view_workspace", "view_pilot"},
+    "other_owner": {"view_workspace", "view_pilot", "review_queue"},
+    "reviewer": {"view_workspace", "view_pilot", "review_cases", "review_queue"},
     "leader": {"view_workspace", "view_pilot"},
 }
 
@@ -71,7 +76,7 @@ def test_each_row_grants_exactly_the_expected_personas(team, personas, action):
         assert access.grants(membership, action, team.pilot) == (action in EXPECTED[name]), (name, action)
 
 
-WORKSPACE_ACTIONS = {"view_workspace", "manage_members", "edit_workspace", "create_pilot"}
+WORKSPACE_ACTIONS = {"view_workspace", "manage_members", "edit_workspace", "create_pilot", "review_queue"}
 
 
 @pytest.mark.parametrize("action", sorted(set(access.RULES) - WORKSPACE_ACTIONS))

@@ -1,7 +1,8 @@
 """Intake: every arriving case — a form, an uploaded CSV, the API — goes through the same pipeline.
 
 parse (the caller) → validate against the pilot's standard → every app's discovered `intake.py` on the
-in-memory batch (step 3 routes there) → one upsert by (pilot, external_id).
+in-memory batch (`process_batch`: step 3 routes there) → one upsert by (pilot, external_id) → each
+hook's optional `after_store` (work that needs the stored rows' ids: step 3 opens escalations).
 
 A decided case is never overwritten: a later arrival with different content is reported as a
 conflict. Re-sending identical content changes nothing ("unchanged"). Invalid cases are stored with
@@ -172,6 +173,7 @@ def _row(draft: Draft, upload_id: int | None) -> tuple[tuple, str]:
     inputs = _encode_sorted(values["inputs"])
     outputs = _encode_sorted(values["outputs"])
     get = values.get
+    # The digest covers what arrived (outcome columns included), not what routing decided.
     outcome = (get("decided_at"), get("corrected"), get("touchpoints"), get("cost"), get("ai_version_id"))
     content = (inputs, outputs, get("given_received_at"), get("due_at"), *outcome)
     digest = hashlib.md5(repr(content).encode(), usedforsecurity=False).hexdigest()
@@ -195,7 +197,7 @@ def _row(draft: Draft, upload_id: int | None) -> tuple[tuple, str]:
         get("route", ""),
         get("rule_version"),
         get("rule_clause", ""),
-        get("decided_at"),
+        get("decided_at") or get("routed_decided_at"),
         get("corrected", False),
         get("touchpoints", 0),
         get("cost"),
@@ -228,7 +230,8 @@ def ingest(
             result.rejected.append((draft, "external_id is required (at most 200 characters)."))
     # A later row of the same batch wins, as if the rows had arrived one after another.
     drafts = list({d.external_id: d for d in drafts if d.external_id and len(d.external_id) <= 200}.values())
-    for module in app_modules("intake"):
+    hooks = app_modules("intake")
+    for module in hooks:
         module.process_batch(pilot=pilot, drafts=drafts)
 
     existing = case_store.existing(pilot.pk, [d.external_id for d in drafts])
@@ -257,6 +260,10 @@ def ingest(
             for path, kind, _message in draft.problems:
                 result.field_errors[f"{path}: {kind}"] += 1
     case_store.store(creates, updates)
+    for module in hooks:
+        # Work that needs the stored rows (their ids), e.g. step 3 opening escalations.
+        if hasattr(module, "after_store"):
+            module.after_store(pilot=pilot, drafts=drafts, outcomes=result.outcomes)
     if audit_event:
         audit.record(
             workspace=pilot.workspace,

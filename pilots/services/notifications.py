@@ -66,6 +66,19 @@ def unsent_gate_requests(*, older_than: timedelta = timedelta(minutes=2)) -> lis
     )
 
 
+def notify_people(*, users: list, subject: str, body: str) -> int:
+    """Email members about something that needs them (a step's own alert, e.g. escalations running late).
+    Steps call this rather than sending mail themselves, so every notification goes out one way.
+    Returns how many were sent; people without an email address are skipped."""
+    recipients = sorted({user.email for user in users if user.email})
+    if not recipients:
+        log.warning("notification without recipients", extra={"subject": subject})
+        return 0
+    for recipient in recipients:  # one message each: recipients do not see each other's address
+        send_mail(subject, body, None, [recipient])
+    return len(recipients)
+
+
 def send_member_welcome(*, membership_id: int, new_account: bool) -> bool:
     if Membership.objects.filter(pk=membership_id, welcomed_at=None).update(welcomed_at=timezone.now()) != 1:
         return False
