@@ -6,4 +6,5 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("pilots.urls")),
     path("", include("metrics.urls")),
+    path("", include("exceptions.urls")),
 ]

@@ -41,7 +41,7 @@ def escalation_for(user, escalation_id: int) -> Escalation:
     """The escalation, if the user may work it: 404 outside their workspaces, 403 if not theirs."""
     escalation = (
         Escalation.objects.select_related(
-            "case", "pilot__workspace", "pilot__workflow_owner", "rule", "claimed_by"
+            "case", "pilot__workspace", "pilot__workflow_owner", "rule__table", "claimed_by"
         )
         .filter(pk=escalation_id)
         .first()

@@ -77,6 +77,8 @@ def _clause_source(clause: dict, kind: str, n: int, consts: dict[str, Any]) -> s
         parse = "_date" if kind == "date" else "_datetime"
         consts[const] = _date(expected) if kind == "date" else _datetime(expected)
         return f"(({v} := {parse}({source}.get({name!r}))) is not None and {test})"
+    if op in ("ne", "not_in"):  # "" is empty, like an absent value: it meets no comparison
+        return f"(type({get}) is str and {v} != '' and {test})"
     return f"(type({get}) is str and {test})"
 
 
@@ -134,8 +136,11 @@ class CompiledTable:
 
 
 @lru_cache(maxsize=256)
-def compiled(table_id: int) -> CompiledTable:
-    """The compiled table, built once per published version (tables are immutable)."""
+def compiled(table_id: int, published_at: datetime | None = None) -> CompiledTable:
+    """The compiled table, built once per published version (tables are immutable).
+
+    Routing passes the table's publication time too: an id alone names different tables over time
+    (SQLite hands a rolled-back transaction's ids out again; a flushed database starts over)."""
     from exceptions.models import RuleTable  # the models import this module's helpers
 
     table = RuleTable.objects.select_related("pilot").get(pk=table_id)

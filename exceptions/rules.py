@@ -5,9 +5,9 @@ A clause is {"field", "op", "value"}. Fields are `inputs.<name>` and `outputs.<n
 pilot's input standard, and the problem flags `problems.<kind>`. What a clause means:
 
 - `is_empty` holds when the value is absent or ""; `is_present` when it is not.
-- Every other operator holds only for a value of the field's type; a value that is absent, or that failed
-  validation (kept as given), never meets it. So `inputs.amount > 10000` is false for a case whose amount
-  is "n/a" — route such cases with `problems.invalid is true`.
+- Every other operator holds only for a value of the field's type; a value that is absent or "", or that
+  failed validation (kept as given), never meets it — not even `ne` or `not_in`. So `inputs.amount > 10000`
+  is false for a case whose amount is "n/a" — route such cases with `problems.invalid is true`.
 - Text comparisons `eq`, `ne`, `in`, `not_in` are exact; `contains` and `starts_with` ignore case.
 - Dates and times compare as moments; a rule's date-time value is read in the workspace's time zone.
 
@@ -180,12 +180,15 @@ def clean_table(rules: list[dict], *, spec: dict | None, zone, reviewer_ids: set
     for i, rule in enumerate(rules):
         where = f"rules[{i}]"
         clauses = []
+        # Blank rows (a form sends them) are skipped; a message keeps the index of the row as submitted.
         raw_clauses = [
-            c for c in rule.get("clauses") or [] if any(str(c.get(k) or "") for k in ("field", "op"))
+            (j, c)
+            for j, c in enumerate(rule.get("clauses") or [])
+            if any(str(c.get(k) or "") for k in ("field", "op"))
         ]
         if len(raw_clauses) > MAX_CLAUSES:
             errors[f"{where}.clauses"] = f"A rule has at most {MAX_CLAUSES} clauses."
-        for j, clause in enumerate(raw_clauses):
+        for j, clause in raw_clauses:
             item, clause_errors = _clean_clause(clause, fields, zone)
             for key, message in clause_errors.items():
                 errors[f"{where}.clauses[{j}].{key}"] = message
@@ -302,6 +305,8 @@ def clause_holds(clause: dict, field_type: str, inputs: dict, outputs: dict, kin
         return not present
     if op == "is_present":
         return present
+    if not present:
+        return False
     if field_type == "boolean":
         return type(value) is bool and value == (op == "is_true")
     if field_type in ("integer", "number"):

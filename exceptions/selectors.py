@@ -60,15 +60,15 @@ def current_table(pilot: Pilot) -> RuleTable | None:
 # --- the decision log: routing decisions (from the cases) and review decisions, in one list ---
 
 LOG_COLUMNS = (
-    "at",
-    "kind",
-    "outcome",
-    "case_id",
-    "external_id",
-    "rule_version",
-    "rule",
-    "actor",
-    "rationale",
+    "log_at",
+    "log_kind",
+    "log_outcome",
+    "log_case",
+    "log_external_id",
+    "log_version",
+    "log_rule",
+    "log_actor",
+    "log_rationale",
 )
 ROUTES = ("automated", "escalated", "rejected", "sampled")
 

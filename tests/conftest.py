@@ -118,3 +118,12 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _fresh_compiled_rule_tables():
+    """Compiled rule tables are cached per process; a rolled-back test's ids come back in the next test."""
+    from exceptions.router import compiled
+
+    compiled.cache_clear()
+    yield

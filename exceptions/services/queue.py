@@ -38,7 +38,8 @@ def claim_minutes() -> int:
 
 def _holder_text(escalation: Escalation) -> str:
     holder = audit.label_of(escalation.claimed_by) if escalation.claimed_by_id else "another reviewer"
-    until = timezone.localtime(escalation.claim_expires_at).strftime("%H:%M")
+    zone = escalation.pilot.workspace.zone
+    until = timezone.localtime(escalation.claim_expires_at, zone).strftime("%H:%M")
     return f"{holder} is working on this case (claimed until {until})."
 
 
@@ -131,6 +132,8 @@ def corrections_of(escalation: Escalation, given: dict[str, Any], zone) -> dict[
     for name, raw in given.items():
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):
             continue
+        if name in ai and isinstance(raw, str) and raw.strip() == str(ai[name]):
+            continue  # left as the AI gave it (even a value the standard refuses: not the reviewer's doing)
         spec = specs.get(name)
         if spec is None:
             errors[f"outputs.{name}"] = f"The standard declares no AI output “{name}”."
@@ -161,20 +164,18 @@ def decide(
     sets decided_at (escalations only: a sampled case was decided when it was routed), corrected (an
     override) and one touchpoint, and runs the discovered outcome hooks — all in this transaction."""
     now = now or timezone.now()
-    errors: dict[str, str] = {}
-    if outcome not in Outcome.values:
-        errors["outcome"] = "Choose approve, override or reject."
-    rationale = (rationale or "").strip()
-    if not rationale:
-        errors["rationale"] = "Say why: the rationale is what later refines the rules."
-    if errors:
-        raise DecisionError(errors)
     with transaction.atomic():
         escalation = (
             Escalation.objects.select_for_update(of=("self",))
             .select_related("case", "pilot__workspace", "claimed_by")
-            .get(pk=escalation_id)
+            .filter(pk=escalation_id)
+            .first()
         )
+        if escalation is None:
+            # A changed re-send of the undecided case routed it again while it was open.
+            raise ReviewRefused(
+                "This case changed since it was opened and was routed again; reload the queue."
+            )
         if escalation.decided_at is not None:
             raise ReviewRefused("This case was decided already.")
         held_by_other = (
@@ -184,11 +185,23 @@ def decide(
         )
         if held_by_other:
             raise ReviewRefused(_holder_text(escalation))
+        errors: dict[str, str] = {}
+        if outcome not in Outcome.values:
+            errors["outcome"] = "Choose approve, override or reject."
+        rationale = (rationale or "").strip()
+        if not rationale:
+            errors["rationale"] = "Say why: the rationale is what later refines the rules."
         changed: dict[str, Any] = {}
         if outcome == Outcome.OVERRIDE:
-            changed = corrections_of(escalation, corrected_outputs or {}, escalation.pilot.workspace.zone)
-            if not changed:
-                raise DecisionError({"outputs": "An override changes at least one AI output; else approve."})
+            try:
+                changed = corrections_of(escalation, corrected_outputs or {}, escalation.pilot.workspace.zone)
+            except DecisionError as error:
+                errors.update(error.errors)
+            else:
+                if not changed:
+                    errors["outputs"] = "An override changes at least one AI output; else approve."
+        if errors:  # every problem at once, so the reviewer mends the form in one round
+            raise DecisionError(errors)
         decision = Decision.objects.create(
             escalation=escalation,
             case_id=escalation.case_id,

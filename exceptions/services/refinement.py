@@ -22,6 +22,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from exceptions.models import Action, Decision, Outcome, RoutingRule, RuleTable, Suggestion
+from exceptions.rules import RuleTableError
 from exceptions.services.rules import publish_rules, table_as_rules
 from exceptions.stats import wilson_lower
 from pilots.models import Case, Pilot
@@ -138,8 +139,10 @@ def refresh_suggestions(*, pilot_id: int, now: datetime | None = None) -> list[S
         if given is None:
             continue
         kind, hits, rate, lower = given
+        # Resolved advice is not offered again for the rule — in any later version that keeps the rule's
+        # condition and action (its signature), e.g. after an unrelated rule was edited.
         if (
-            Suggestion.objects.filter(rule=entry.rule, kind=kind)
+            Suggestion.objects.filter(pilot=pilot, rule__signature=entry.rule.signature, kind=kind)
             .exclude(state=Suggestion.State.OPEN)
             .exists()
         ):
@@ -222,12 +225,16 @@ def apply_suggestion(*, suggestion_id: int, actor) -> RuleTable:
             sample_percent=Decimal(0),
             service_level_hours=rule["service_level_hours"] or HOURS_AFTER_ESCALATING,
         )
-    published = publish_rules(
-        pilot=pilot,
-        rules=rules,
-        actor=actor,
-        note=f"Applied suggestion: {suggestion.get_kind_display().lower()}",
-    )
+    try:
+        published = publish_rules(
+            pilot=pilot,
+            rules=rules,
+            actor=actor,
+            note=f"Applied suggestion: {suggestion.get_kind_display().lower()}",
+        )
+    except RuleTableError as error:
+        # e.g. the standard changed since, and the table names a field it no longer declares
+        raise SuggestionRefused(f"The rules cannot be republished as they are: {error}") from error
     suggestion.state = Suggestion.State.APPLIED
     suggestion.resolved_by = actor
     suggestion.resolved_at = timezone.now()

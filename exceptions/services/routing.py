@@ -19,15 +19,14 @@ BACKFILL_BATCH = 2000
 NO_KINDS: frozenset[str] = frozenset()
 
 
-def current_table_id(pilot_id: int) -> int | None:
-    return (
-        RuleTable.objects.filter(pilot_id=pilot_id).order_by("-version").values_list("pk", flat=True).first()
-    )
-
-
 def current_compiled(pilot: Pilot) -> CompiledTable | None:
-    table_id = current_table_id(pilot.pk)
-    return compiled(table_id) if table_id is not None else None
+    latest = (
+        RuleTable.objects.filter(pilot_id=pilot.pk)
+        .order_by("-version")
+        .values_list("pk", "published_at")
+        .first()
+    )
+    return compiled(*latest) if latest is not None else None
 
 
 def route_drafts(pilot_id: int, table: CompiledTable, drafts: list[Draft]) -> None:

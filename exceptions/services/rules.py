@@ -21,9 +21,8 @@ class Published:
 
 def reviewer_choices(pilot: Pilot) -> list:
     """Members a rule may name as its reviewer: the workspace's reviewers and the pilot's workflow owner."""
-    members = Membership.objects.filter(workspace_id=pilot.workspace_id, user__is_active=True).filter(
-        is_reviewer=True
-    ) | Membership.objects.filter(workspace_id=pilot.workspace_id, user_id=pilot.workflow_owner_id)
+    active = Membership.objects.filter(workspace_id=pilot.workspace_id, user__is_active=True)
+    members = active.filter(is_reviewer=True) | active.filter(user_id=pilot.workflow_owner_id)
     return [m.user for m in members.select_related("user").order_by("user__username")]
 
 
@@ -42,8 +41,10 @@ def table_as_rules(table: RuleTable) -> list[dict]:
     ]
 
 
-def _same(clean: list[dict], table: RuleTable | None) -> bool:
-    if table is None:
+def _same(clean: list[dict], table: RuleTable | None, standard_version: int) -> bool:
+    """The same rules, written against the same standard (a new standard re-publishes them: the
+    compiled table takes its field types from the standard it was checked against)."""
+    if table is None or table.standard_version != standard_version:
         return False
     current = table_as_rules(table)
     return [dict(r, sample_percent=float(r["sample_percent"])) for r in clean] == [
@@ -67,7 +68,7 @@ def publish_rules(
     # Lock the pilot so two publishers cannot take the same version number.
     Pilot.objects.select_for_update().filter(pk=pilot.pk).first()
     latest = RuleTable.objects.filter(pilot=pilot).order_by("-version").first()
-    if _same(clean, latest):
+    if _same(clean, latest, standard.version):
         return Published(latest, unchanged=True)
     table = RuleTable.objects.create(
         pilot=pilot,
