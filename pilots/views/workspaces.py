@@ -19,12 +19,16 @@ User = get_user_model()
 
 @require_GET
 def root(request: HttpRequest) -> HttpResponse:
-    """Send the user to the workspace they used last, or to creating their first one."""
+    """Send the user to the workspace they used last, or to creating their first one. A member who only
+    reviews lands on their review queue: it is their home page."""
     mine = selectors.workspaces_of(request.user)
     last = request.session.get("workspace")
     workspace = mine.filter(slug=last).first() or mine.first()
     if workspace is None:
         return redirect("workspace_create")
+    membership = access.membership_in(request.user, workspace.pk)
+    if membership is not None and membership.roles == {Role.REVIEWER}:
+        return redirect("review_queue", slug=workspace.slug)
     return redirect("workspace_home", slug=workspace.slug)
 
 

@@ -49,3 +49,15 @@ def test_anonymous_users_are_sent_to_the_login_page(team):
 
 def test_the_login_page_needs_no_login(db):
     assert Client().get(reverse("login")).status_code == 200
+
+
+def test_a_member_who_only_reviews_lands_on_the_review_queue(team, client_for):
+    response = client_for(team.reviewer).get("/")
+    assert response.status_code == 302
+    assert response.url == reverse("review_queue", args=["acme"])
+
+
+def test_a_reviewer_with_other_roles_lands_on_the_workspace_home(team, client_for):
+    factories.grant(team.reviewer, team.workspace, "leader")
+    response = client_for(team.reviewer).get("/")
+    assert response.url == reverse("workspace_home", args=["acme"])
