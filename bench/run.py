@@ -6,13 +6,15 @@ ratio decides).
   b. CSV intake into PostgreSQL through process_upload vs a plain COPY, and peak memory
   c. generate_load's rate vs a plain COPY of the same rows
   d. computing every computed metric (issue 4) vs one plain GROUP BY over the same cases
+  e. routing (issue 5): records/s through a 10-rule table vs Step 2's validation of the same records
+     (in-process, always runs)
 
 b, c and d need PostgreSQL: DATABASE_URL names a server where the bench may create its own database
 (`prodready_bench`, dropped afterwards); the database DATABASE_URL names is never touched. Without it
 they print that they were skipped.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make bench
-    .venv/bin/python bench/run.py --quick --only a
+    .venv/bin/python bench/run.py --quick --only ae
 """
 
 import argparse
@@ -37,7 +39,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller data and fewer runs (about 20 s)")
     parser.add_argument("--repetitions", type=int, help="runs per figure (default 5, quick 3)")
-    parser.add_argument("--only", default="abcd", help="which parts to run, e.g. --only a")
+    parser.add_argument("--only", default="abcde", help="which parts to run, e.g. --only ae")
     parser.add_argument("--database", default=BENCH_DATABASE, help="name of the throwaway bench database")
     parser.add_argument("--keep-database", action="store_true", help="leave the bench database for a look")
     parser.add_argument("--load-pilots", type=int, help="pilots per generate_load run (default 1,000)")
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
     from django.db import connection, connections
 
-    from bench import intake, load, metrics, validation
+    from bench import intake, load, metrics, routing, validation
     from bench.measure import say
 
     started = time.perf_counter()
@@ -139,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
             else:  # worded apart from b and c's line: the smoke test counts those two
                 say("d. computed metrics: skipped, PostgreSQL only (DATABASE_URL is not set)")
+            say()
+        if "e" in args.only:
+            routing.run(quick=args.quick, repetitions=repetitions)
             say()
         say(f"bench finished in {time.perf_counter() - started:.0f} s")
     finally:
