@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exceptions.views import log, queue, rules
+from exceptions.views import log, queue, review, rules
 
 urlpatterns = [
     # routing rules (program managers) and the step's panel on the pilot page
@@ -27,10 +27,10 @@ urlpatterns = [
     path("pilots/<int:pilot_id>/exceptions/panel/", rules.exceptions_panel, name="exceptions_panel"),
     # the review queue (reviewers' home)
     path("w/<slug:slug>/review/", queue.review_queue, name="review_queue"),
-    path("review/<int:escalation_id>/", queue.review_case, name="review_case"),
-    path("review/<int:escalation_id>/claim/", queue.review_claim, name="review_claim"),
-    path("review/<int:escalation_id>/release/", queue.review_release, name="review_release"),
-    path("review/<int:escalation_id>/decide/", queue.review_decide, name="review_decide"),
+    path("review/<int:escalation_id>/", review.review_case, name="review_case"),
+    path("review/<int:escalation_id>/claim/", review.review_claim, name="review_claim"),
+    path("review/<int:escalation_id>/release/", review.review_release, name="review_release"),
+    path("review/<int:escalation_id>/decide/", review.review_decide, name="review_decide"),
     # the decision log
     path("pilots/<int:pilot_id>/decisions/", log.decision_log, name="decision_log"),
     path("pilots/<int:pilot_id>/decisions.csv", log.decision_log_csv, name="decision_log_csv"),
