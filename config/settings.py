@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "pilots",
     "metrics",
     "exceptions",
+    "feedback",
 ]
 
 MIDDLEWARE = [

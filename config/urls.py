@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("pilots.urls")),
     path("", include("metrics.urls")),
     path("", include("exceptions.urls")),
+    path("", include("feedback.urls")),
 ]

@@ -52,6 +52,11 @@ RULES: dict[str, frozenset[str]] = {
     "edit_rules": frozenset({ADMIN, PM}),
     "review_cases": frozenset({REVIEWER, PILOT_OWNER}),
     "review_queue": frozenset({REVIEWER, OWNER}),
+    # step 4: feedback loops
+    "record_correction": frozenset({PM, REVIEWER}),
+    "incorporate_corrections": frozenset({ADMIN, PM}),
+    "edit_reason_codes": frozenset({ADMIN, PM}),
+    "set_acceptable_correction_rate": frozenset({ADMIN, PM}),
 }
 
 

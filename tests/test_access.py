@@ -12,6 +12,7 @@ STEP2 = (
     "edit_standard", "register_ai_version", "add_cases", "set_conformance_threshold",
     "edit_metrics", "edit_rules",
 )  # fmt: skip
+STEP4 = ("incorporate_corrections", "edit_reason_codes", "set_acceptable_correction_rate")
 
 # persona → the actions it may take on `team.pilot` (whose workflow owner is `owner`).
 EXPECTED = {
@@ -27,6 +28,7 @@ EXPECTED = {
         "withdraw_gate",
         "close_condition",
         *STEP2,
+        *STEP4,
     },
     "pm": {
         "view_workspace",
@@ -39,6 +41,8 @@ EXPECTED = {
         "attest",
         "close_condition",
         *STEP2,
+        *STEP4,
+        "record_correction",
     },
     "owner": {
         "view_workspace",
@@ -53,7 +57,7 @@ EXPECTED = {
     },
     # A workflow owner who does not own this pilot gets none of the owner's pilot actions.
     "other_owner": {"view_workspace", "view_pilot", "review_queue"},
-    "reviewer": {"view_workspace", "view_pilot", "review_cases", "review_queue"},
+    "reviewer": {"view_workspace", "view_pilot", "review_cases", "review_queue", "record_correction"},
     "leader": {"view_workspace", "view_pilot"},
 }
 
@@ -76,7 +80,10 @@ def test_each_row_grants_exactly_the_expected_personas(team, personas, action):
         assert access.grants(membership, action, team.pilot) == (action in EXPECTED[name]), (name, action)
 
 
-WORKSPACE_ACTIONS = {"view_workspace", "manage_members", "edit_workspace", "create_pilot", "review_queue"}
+WORKSPACE_ACTIONS = {
+    "view_workspace", "manage_members", "edit_workspace", "create_pilot",
+    "review_queue",
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("action", sorted(set(access.RULES) - WORKSPACE_ACTIONS))

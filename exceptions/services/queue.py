@@ -5,6 +5,7 @@ REVIEW_CLAIM_MINUTES). A decision locks the escalation's row, so of two reviewer
 exactly one decision is stored and the other is refused.
 """
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from exceptions.models import Decision, Escalation, Outcome
 from pilots.models import InputStandard
 from pilots.services import audit
 from pilots.services.outcomes import record_case_outcome
-from pilots.validation import parse_boolean, parse_date, parse_datetime, parse_number
+from pilots.validation import EMAIL_PATTERN, parse_boolean, parse_date, parse_datetime, parse_number
 
 
 class ReviewRefused(Exception):
@@ -99,7 +100,7 @@ def output_fields(escalation: Escalation) -> list[dict]:
     return list(standard.outputs) if standard else []
 
 
-def _read_output(spec: dict, raw: Any, zone) -> tuple[Any, str | None]:
+def read_output(spec: dict, raw: Any, zone) -> tuple[Any, str | None]:
     kind = spec["type"]
     label = spec.get("label") or spec["name"]
     text = raw.strip() if isinstance(raw, str) else raw
@@ -107,6 +108,10 @@ def _read_output(spec: dict, raw: Any, zone) -> tuple[Any, str | None]:
         value = parse_number(text, kind == "integer")
         if value is None or isinstance(text, bool):
             return None, f"{label} must be {'a whole number' if kind == 'integer' else 'a number'}."
+        if spec.get("min") is not None and value < spec["min"]:
+            return None, f"{label} must be at least {spec['min']}."
+        if spec.get("max") is not None and value > spec["max"]:
+            return None, f"{label} must be at most {spec['max']}."
         return value, None
     if kind == "boolean":
         value = parse_boolean(text)
@@ -118,9 +123,28 @@ def _read_output(spec: dict, raw: Any, zone) -> tuple[Any, str | None]:
         value = parse_datetime(text, zone)
         return (value.isoformat(), None) if value else (None, f"{label} must be a date and time.")
     value = str(text)
-    if kind == "enum" and value not in [str(a) for a in spec.get("allowed") or []]:
-        return None, f"{label} must be one of {', '.join(map(str, spec.get('allowed') or []))}."
+    allowed = [str(a) for a in spec.get("allowed") or []]
+    if (kind == "enum" or allowed) and value not in allowed:
+        return None, f"{label} must be one of {', '.join(allowed)}."
+    if spec.get("min_length") is not None and len(value) < spec["min_length"]:
+        return None, f"{label} must be at least {spec['min_length']} characters."
+    if spec.get("max_length") is not None and len(value) > spec["max_length"]:
+        return None, f"{label} must be at most {spec['max_length']} characters."
+    pattern = EMAIL_PATTERN if kind == "email" else spec.get("pattern")
+    if pattern and re.search(pattern, value) is None:
+        return (
+            None,
+            f"{label} must be {'an email address' if kind == 'email' else f'text matching {pattern}'}.",
+        )
     return value, None
+
+
+def same_output(spec: dict, value: Any, ai_value: Any, zone) -> bool:
+    """Whether a reviewer's value is the AI's: date-times compare as moments (09:00Z is 10:00+01:00)."""
+    if spec["type"] == "datetime":
+        mine, theirs = parse_datetime(value, zone), parse_datetime(ai_value, zone)
+        return mine is not None and theirs is not None and mine == theirs
+    return value == ai_value
 
 
 def corrections_of(escalation: Escalation, given: dict[str, Any], zone) -> dict[str, Any]:
@@ -138,10 +162,10 @@ def corrections_of(escalation: Escalation, given: dict[str, Any], zone) -> dict[
         if spec is None:
             errors[f"outputs.{name}"] = f"The standard declares no AI output “{name}”."
             continue
-        value, error = _read_output(spec, raw, zone)
+        value, error = read_output(spec, raw, zone)
         if error:
             errors[f"outputs.{name}"] = error
-        elif value != ai.get(name):
+        elif not same_output(spec, value, ai.get(name), zone):
             changed[name] = value
     if errors:
         raise DecisionError(errors)

@@ -68,6 +68,9 @@ class Pilot(models.Model):
     accountability_accepted_at = models.DateTimeField(null=True, blank=True)
     # Step 2: the share of conforming cases over 30 days that counts as standardized (inputs.conformance).
     conformance_threshold = models.FloatField(default=0.95)
+    # Step 4: the correction rate (corrected ÷ decided cases) this pilot may live with: "flat but good
+    # enough" for feedback.learning_verdict, without reading step 1's metrics.
+    acceptable_correction_rate = models.FloatField(default=0.05)
     stage_entered_at = models.DateTimeField(default=_now)
     copied_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies"

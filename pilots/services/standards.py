@@ -93,3 +93,26 @@ def set_conformance_threshold(*, pilot: Pilot, actor, threshold: float) -> Pilot
         after={"conformance_threshold": threshold},
     )
     return pilot
+
+
+@transaction.atomic
+def set_acceptable_correction_rate(*, pilot: Pilot, actor, rate: float) -> Pilot:
+    """The pilot's acceptable correction rate (a share, 0–50%), read by step 4's learning verdict."""
+    if not 0 <= rate <= 0.5:
+        raise ValidationError({"acceptable_correction_rate": "Give a share between 0% and 50%."})
+    pilot = Pilot.objects.select_for_update().select_related("workspace").get(pk=pilot.pk)
+    before = pilot.acceptable_correction_rate
+    if before == rate:
+        return pilot
+    pilot.acceptable_correction_rate = rate
+    pilot.save(update_fields=["acceptable_correction_rate", "updated_at"])
+    audit.record(
+        workspace=pilot.workspace,
+        actor=actor,
+        action="pilot.acceptable_correction_rate_set",
+        obj=pilot,
+        pilot=pilot,
+        before={"acceptable_correction_rate": before},
+        after={"acceptable_correction_rate": rate},
+    )
+    return pilot

@@ -1,0 +1,249 @@
+"""Whether the pilot learns: the correction rate (DESIGN.md: corrected ÷ decided cases) per ISO week and
+per AI version, each with its 95% Wilson interval, and a verdict that claims a change only when the
+intervals say so.
+
+The verdict compares the last two AI versions that have enough decided cases, or — with fewer than two
+such versions — the first and the last quarter of the window. "Improving" needs the later interval to lie
+wholly below the earlier one, "worse" wholly above; overlapping intervals are "flat"; fewer than
+MIN_CASES decided cases on either side is "not enough data".
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
+
+from exceptions.stats import wilson_interval
+from feedback.models import Correction
+from pilots.models import AIVersion, Case, Pilot
+
+WINDOW_WEEKS = 26
+MIN_CASES = 30
+IMPROVING, FLAT, WORSE, NOT_ENOUGH = "improving", "flat", "worse", "not_enough_data"
+VERDICT_LABELS = {IMPROVING: "Improving", FLAT: "Flat", WORSE: "Worse", NOT_ENOUGH: "Not enough data"}
+
+
+@dataclass(frozen=True)
+class Rate:
+    label: str
+    decided: int
+    corrected: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.corrected / self.decided if self.decided else None
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson_interval(self.corrected, self.decided)
+
+    @property
+    def enough(self) -> bool:
+        return self.decided >= MIN_CASES
+
+
+@dataclass(frozen=True)
+class Week(Rate):
+    start: date = date.min
+
+
+@dataclass(frozen=True)
+class VersionRate(Rate):
+    version_id: int | None = None
+    released_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str
+    basis: str  # "versions" or "quarters" (or "" without data)
+    earlier: Rate | None
+    later: Rate | None
+
+    @property
+    def label(self) -> str:
+        return VERDICT_LABELS[self.kind]
+
+    def explanation(self) -> str:
+        if self.earlier is None or self.later is None:
+            return f"Fewer than {MIN_CASES} decided cases to compare."
+
+        def shown(r: Rate) -> str:
+            low, high = r.interval
+            return f"{r.label}: {r.rate:.1%} of {r.decided} (95% interval {low:.1%}–{high:.1%})"
+
+        if self.kind == NOT_ENOUGH:
+            return (
+                f"Each side needs at least {MIN_CASES} decided cases — "
+                f"{shown(self.earlier)}; {shown(self.later)}."
+            )
+        verb = {IMPROVING: "lies wholly below", WORSE: "lies wholly above", FLAT: "overlaps"}[self.kind]
+        return f"{shown(self.later)} {verb} {shown(self.earlier)}."
+
+
+def judge(earlier: Rate, later: Rate, basis: str) -> Verdict:
+    if not (earlier.enough and later.enough):
+        return Verdict(NOT_ENOUGH, basis, earlier, later)
+    (e_low, e_high), (l_low, l_high) = earlier.interval, later.interval
+    if l_high < e_low:
+        return Verdict(IMPROVING, basis, earlier, later)
+    if l_low > e_high:
+        return Verdict(WORSE, basis, earlier, later)
+    return Verdict(FLAT, basis, earlier, later)
+
+
+def _decided(pilot_ids: list[int], since: datetime):
+    return Case.objects.filter(pilot_id__in=pilot_ids, decided_at__gte=since, decided_at__isnull=False)
+
+
+def window_start(pilot: Pilot, now: datetime | None = None) -> datetime:
+    """Monday 00:00 (the workspace's time) WINDOW_WEEKS weeks before this week."""
+    now = now or timezone.now()
+    today = timezone.localtime(now, pilot.workspace.zone).date()
+    monday = today - timedelta(days=today.weekday()) - timedelta(weeks=WINDOW_WEEKS - 1)
+    return datetime.combine(monday, datetime.min.time(), tzinfo=pilot.workspace.zone)
+
+
+def weekly(pilot: Pilot, now: datetime | None = None) -> list[Week]:
+    since = window_start(pilot, now)
+    rows = (
+        _decided([pilot.pk], since)
+        .annotate(week=TruncWeek("decided_at", tzinfo=pilot.workspace.zone))
+        .values("week")
+        .annotate(decided=Count("id"), corrected=Count("id", filter=Q(corrected=True)))
+        .order_by("week")
+    )
+    found = {(row["week"].date() if isinstance(row["week"], datetime) else row["week"]): row for row in rows}
+    weeks = []
+    start = since.date()
+    for i in range(WINDOW_WEEKS):
+        day = start + timedelta(weeks=i)
+        row = found.get(day, {"decided": 0, "corrected": 0})
+        iso = day.isocalendar()
+        weeks.append(Week(f"{iso.year}-W{iso.week:02d}", row["decided"], row["corrected"], start=day))
+    return weeks
+
+
+def by_version(pilot: Pilot) -> list[VersionRate]:
+    """Every AI version of the pilot (oldest release first) with its decided and corrected cases, all time."""
+    versions = list(AIVersion.objects.filter(pilot=pilot).order_by("released_on", "id"))
+    counts = {
+        row["ai_version_id"]: row
+        for row in Case.objects.filter(pilot=pilot, decided_at__isnull=False)
+        .values("ai_version_id")
+        .annotate(decided=Count("id"), corrected=Count("id", filter=Q(corrected=True)))
+        .order_by()
+    }
+    return [
+        VersionRate(
+            v.identifier,
+            counts.get(v.pk, {}).get("decided", 0),
+            counts.get(v.pk, {}).get("corrected", 0),
+            version_id=v.pk,
+            released_on=v.released_on,
+        )
+        for v in versions
+    ]
+
+
+def _span(weeks: list[Week]) -> str:
+    """2026-W10–2026-W12, or 2026-W10 for a single week."""
+    first, last = weeks[0].label, weeks[-1].label
+    return first if first == last else f"{first}–{last}"
+
+
+def verdict(
+    pilot: Pilot, weeks: list[Week] | None = None, versions: list[VersionRate] | None = None
+) -> Verdict:
+    versions = by_version(pilot) if versions is None else versions
+    enough = [v for v in versions if v.enough]
+    if len(enough) >= 2:
+        return judge(enough[-2], enough[-1], "versions")
+    weeks = weekly(pilot) if weeks is None else weeks
+    active = [w for w in weeks if w.decided]
+    if not active:
+        return Verdict(NOT_ENOUGH, "", None, None)
+    # The first and last quarter of the weeks that have decided cases.
+    quarter = max(1, len(active) // 4)
+    first, last = active[:quarter], active[-quarter:]
+    if len(active) < 2:
+        first, last = active, active
+    earlier = Rate(_span(first), sum(w.decided for w in first), sum(w.corrected for w in first))
+    later = Rate(_span(last), sum(w.decided for w in last), sum(w.corrected for w in last))
+    if len(active) < 2:
+        return Verdict(NOT_ENOUGH, "quarters", earlier, later)
+    return judge(earlier, later, "quarters")
+
+
+def verdicts(pilot_ids: list[int]) -> dict[int, tuple[Verdict, float | None]]:
+    """The verdict and the latest rate (the later side) for a batch of pilots, in a fixed number of
+    queries (for the readiness check)."""
+    pilots = {p.pk: p for p in Pilot.objects.filter(pk__in=pilot_ids).select_related("workspace")}
+    version_rows = list(AIVersion.objects.filter(pilot_id__in=pilot_ids).order_by("released_on", "id"))
+    counts = {
+        (row["pilot_id"], row["ai_version_id"]): row
+        for row in Case.objects.filter(pilot_id__in=pilot_ids, decided_at__isnull=False)
+        .values("pilot_id", "ai_version_id")
+        .annotate(decided=Count("id"), corrected=Count("id", filter=Q(corrected=True)))
+        .order_by()
+    }
+    now = timezone.now()
+    week_rows: dict[int, dict[date, dict]] = {pid: {} for pid in pilots}
+    by_zone: dict[str, list[Pilot]] = {}
+    for pilot in pilots.values():
+        by_zone.setdefault(pilot.workspace.timezone, []).append(pilot)
+    for group in by_zone.values():  # weeks in each workspace's zone: one query per zone
+        zone = group[0].workspace.zone
+        since = min(window_start(p, now) for p in group)
+        for row in (
+            _decided([p.pk for p in group], since)
+            .annotate(week=TruncWeek("decided_at", tzinfo=zone))
+            .values("pilot_id", "week")
+            .annotate(decided=Count("id"), corrected=Count("id", filter=Q(corrected=True)))
+            .order_by()
+        ):
+            day = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
+            week_rows[row["pilot_id"]][day] = row
+    results = {}
+    for pilot_id, pilot in pilots.items():
+        versions = [
+            VersionRate(
+                v.identifier,
+                counts.get((pilot_id, v.pk), {}).get("decided", 0),
+                counts.get((pilot_id, v.pk), {}).get("corrected", 0),
+                version_id=v.pk,
+                released_on=v.released_on,
+            )
+            for v in version_rows
+            if v.pilot_id == pilot_id
+        ]
+        start = window_start(pilot, now).date()
+        weeks = []
+        for day, row in sorted(week_rows[pilot_id].items()):
+            if day >= start:
+                iso = day.isocalendar()
+                weeks.append(Week(f"{iso.year}-W{iso.week:02d}", row["decided"], row["corrected"], start=day))
+        found = verdict(pilot, weeks=weeks, versions=versions)
+        results[pilot_id] = (found, found.later.rate if found.later else None)
+    return results
+
+
+def top_reasons(pilot: Pilot, now: datetime | None = None) -> list[tuple[str, list[tuple[date, int]], int]]:
+    """Corrections per reason per month over the window: [(reason label, [(month, count)…], total)],
+    most frequent reason first."""
+    since = window_start(pilot, now)
+    rows = (
+        Correction.objects.filter(pilot=pilot, at__gte=since)
+        .annotate(month=TruncMonth("at", tzinfo=pilot.workspace.zone))
+        .values("reason__label", "month")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_reason: dict[str, dict] = {}
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        by_reason.setdefault(row["reason__label"], {})[month] = row["n"]
+    found = [(label, sorted(months.items()), sum(months.values())) for label, months in by_reason.items()]
+    return sorted(found, key=lambda item: (-item[2], item[0]))
