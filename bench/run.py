@@ -8,13 +8,17 @@ ratio decides).
   d. computing every computed metric (issue 4) vs one plain GROUP BY over the same cases
   e. routing (issue 5): records/s through a 10-rule table vs Step 2's validation of the same records
      (in-process, always runs)
+  f. the integration API (issue 7): cases/s through POST /api/v1/pilots/{id}/cases/batch in batches of
+     1,000 vs a plain COPY of the same rows, and a replay of the same cases (all unchanged) vs the first
+     pass (without PostgreSQL: a short run on SQLite that shows the pipeline works, without the COPY)
 
-b, c and d need PostgreSQL: DATABASE_URL names a server where the bench may create its own database
-(`prodready_bench`, dropped afterwards); the database DATABASE_URL names is never touched. Without it
-they print that they were skipped.
+b, c, d (and f's COPY reference) need PostgreSQL: DATABASE_URL names a server where the bench may create
+its own database (`prodready_bench`, dropped afterwards); the database DATABASE_URL names is never
+touched. Without it they print that they were skipped.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make bench
     .venv/bin/python bench/run.py --quick --only ae
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python -m bench.run --only f
 """
 
 import argparse
@@ -39,8 +43,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller data and fewer runs (about 20 s)")
     parser.add_argument("--repetitions", type=int, help="runs per figure (default 5, quick 3)")
-    parser.add_argument("--only", default="abcde", help="which parts to run, e.g. --only ae")
+    parser.add_argument("--only", default="abcdef", help="which parts to run, e.g. --only ae")
     parser.add_argument("--database", default=BENCH_DATABASE, help="name of the throwaway bench database")
+    parser.add_argument("--api-cases", type=int, help="f: cases per run (default 100,000; quick 20,000)")
+    parser.add_argument("--profile", action="store_true", help="f: also print a cProfile of the API passes")
     parser.add_argument("--keep-database", action="store_true", help="leave the bench database for a look")
     parser.add_argument("--load-pilots", type=int, help="pilots per generate_load run (default 1,000)")
     parser.add_argument("--load-cases", type=int, help="cases per generate_load run (default 100,000)")
@@ -72,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     repetitions = args.repetitions or (3 if args.quick else 5)
     workdir = Path(tempfile.mkdtemp(prefix="prodready-bench-"))
     url = os.environ.get("DATABASE_URL", "")
-    postgres = urlsplit(url).scheme in POSTGRES_SCHEMES and bool({"b", "c", "d"} & set(args.only))
+    postgres = urlsplit(url).scheme in POSTGRES_SCHEMES and bool({"b", "c", "d", "f"} & set(args.only))
     # Production settings (DEBUG off keeps Django from logging every query), in a folder of our own: the
     # developer's database and files are never touched.
     os.environ["DEBUG"] = "0"
@@ -93,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
     from django.db import connection, connections
 
-    from bench import intake, load, metrics, routing, validation
+    from bench import api, intake, load, metrics, routing, validation
     from bench.measure import say
 
     started = time.perf_counter()
@@ -108,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"PostgreSQL {connection.cursor().connection.info.server_version // 10000}: "
                 f"throwaway database {args.database} (created, migrated, dropped at the end)"
             )
+        elif "f" in args.only:
+            call_command("migrate", verbosity=0)  # f's API passes run on a throwaway SQLite file instead
         say()
         if "a" in args.only:
             validation.run(quick=args.quick, repetitions=repetitions)
@@ -144,6 +152,16 @@ def main(argv: list[str] | None = None) -> int:
             say()
         if "e" in args.only:
             routing.run(quick=args.quick, repetitions=repetitions)
+            say()
+        if "f" in args.only:
+            api.run(
+                quick=args.quick,
+                repetitions=min(repetitions, 3),
+                workdir=workdir,
+                postgres=postgres,
+                cases=args.api_cases,
+                profiled=args.profile,
+            )
             say()
         say(f"bench finished in {time.perf_counter() - started:.0f} s")
     finally:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "template_partials",
     "pilots",
     "metrics",
@@ -153,6 +154,15 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ProdReady <prodready@localho
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport in ./var (no server).
 REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+# The cache holds the API's per-key rate counters: shared through Redis when there is one.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 if CELERY_BROKER_URL == "filesystem://":
     CELERY_FS_DIR = VAR_DIR / "celery"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -192,6 +202,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "exceptions.tasks.refresh_suggestions",
         "schedule": 3600.0,
     },
+    "retry-due-webhook-deliveries": {
+        "task": "pilots.tasks.deliver_due_webhooks",
+        "schedule": 60.0,
+    },
+    "purge-expired-idempotency-records": {
+        "task": "pilots.tasks.purge_idempotency_records",
+        "schedule": 3600.0,
+    },
     "resend-unsent-gate-request-emails": {
         "task": "pilots.tasks.send_unsent_gate_request_emails",
         "schedule": 300.0,
@@ -216,6 +234,10 @@ LOGGING = {
 # Case uploads: stored under VAR_DIR/uploads (a volume shared by web and worker in production).
 UPLOAD_DIR = VAR_DIR / "uploads"
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 512 * 1024 * 1024, minimum=1024)
+# Webhook endpoints inside the network (loopback, private, link-local) are refused unless allowed.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+# The integration API: requests per minute per key (429 with Retry-After beyond it).
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
 # Step 3: how long a reviewer's claim on an escalated case holds before others may take it.
 REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 30, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads stream to a temporary file, never into memory

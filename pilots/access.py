@@ -30,6 +30,7 @@ RULES: dict[str, frozenset[str]] = {
     "manage_members": frozenset({ADMIN}),
     "edit_workspace": frozenset({ADMIN}),
     "create_pilot": frozenset({ADMIN, PM}),
+    "manage_integrations": frozenset({ADMIN}),  # API keys and webhook endpoints
     # pilot-level
     "view_pilot": EVERY_ROLE,
     "edit_pilot": frozenset({ADMIN, PM}),

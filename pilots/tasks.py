@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from pilots.services import notifications, uploads
+from pilots.services import idempotency, notifications, uploads, webhooks
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
@@ -26,3 +26,21 @@ def send_member_welcome(membership_id: int, new_account: bool) -> bool:
 @shared_task(soft_time_limit=3 * 3600, time_limit=3 * 3600 + 60)
 def process_upload(upload_id: int) -> str:
     return uploads.process_upload(upload_id=upload_id)
+
+
+@shared_task(soft_time_limit=30, time_limit=40)
+def deliver_webhook(delivery_id: int) -> str:
+    return webhooks.deliver(delivery_id=delivery_id)
+
+
+@shared_task
+def deliver_due_webhooks() -> int:
+    ids = webhooks.due_deliveries()
+    for delivery_id in ids:
+        deliver_webhook.delay(delivery_id)
+    return len(ids)
+
+
+@shared_task
+def purge_idempotency_records() -> int:
+    return idempotency.purge_expired()

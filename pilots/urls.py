@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pilots.views import cases, gates, health, pilots, standards, uploads, workspaces
+from pilots.views import cases, gates, health, integrations, pilots, standards, uploads, workspaces
 
 urlpatterns = [
     path("", workspaces.root, name="home"),
@@ -16,6 +16,30 @@ urlpatterns = [
         "w/<slug:slug>/members/<int:membership_id>/reassign/",
         workspaces.member_reassign,
         name="member_reassign",
+    ),
+    # issue 7: API keys and webhook endpoints, for workspace admins
+    path("w/<slug:slug>/integrations/", integrations.integrations, name="integrations"),
+    path("w/<slug:slug>/integrations/keys/", integrations.api_key_create, name="api_key_create"),
+    path(
+        "w/<slug:slug>/integrations/keys/<int:key_id>/revoke/",
+        integrations.api_key_revoke,
+        name="api_key_revoke",
+    ),
+    path("w/<slug:slug>/integrations/webhooks/", integrations.webhook_create, name="webhook_create"),
+    path(
+        "w/<slug:slug>/integrations/webhooks/<int:endpoint_id>/",
+        integrations.webhook_deliveries,
+        name="webhook_deliveries",
+    ),
+    path(
+        "w/<slug:slug>/integrations/webhooks/<int:endpoint_id>/active/",
+        integrations.webhook_active,
+        name="webhook_active",
+    ),
+    path(
+        "w/<slug:slug>/integrations/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/replay/",
+        integrations.webhook_replay,
+        name="webhook_replay",
     ),
     path("w/<slug:slug>/pilots/", pilots.pilot_list, name="pilot_list"),
     path("w/<slug:slug>/pilots/new/", pilots.pilot_create, name="pilot_create"),

@@ -20,6 +20,7 @@ EXPECTED = {
         "view_workspace",
         "manage_members",
         "edit_workspace",
+        "manage_integrations",
         "create_pilot",
         "view_pilot",
         "edit_pilot",
@@ -81,7 +82,7 @@ def test_each_row_grants_exactly_the_expected_personas(team, personas, action):
 
 
 WORKSPACE_ACTIONS = {
-    "view_workspace", "manage_members", "edit_workspace", "create_pilot",
+    "view_workspace", "manage_members", "edit_workspace", "manage_integrations", "create_pilot",
     "review_queue",
 }  # fmt: skip
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from exceptions.models import Escalation
-from pilots.services import notifications
+from pilots.services import notifications, webhooks
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -35,6 +35,18 @@ def notify_late_escalations(*, now: datetime | None = None) -> int:
     sent = 0
     for escalations in by_pilot.values():
         pilot = escalations[0].pilot
+        for e in escalations:  # the same call tells the systems around the pilot (webhooks)
+            webhooks.emit_event(
+                workspace=pilot.workspace,
+                event="escalation.overdue",
+                payload={
+                    "pilot": {"id": pilot.pk, "name": pilot.name},
+                    "case": {"id": e.case_id, "external_id": e.case.external_id},
+                    "reason": e.reason,
+                    "rule": e.rule.label,
+                    "due_at": e.due_at.isoformat(),
+                },
+            )
         lines = [
             f"- {e.case.external_id}: {e.get_reason_display().lower()} by {e.rule.label}, "
             f"due {timezone.localtime(e.due_at, pilot.workspace.zone):%Y-%m-%d %H:%M}"

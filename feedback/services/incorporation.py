@@ -12,7 +12,7 @@ from django.utils import timezone
 from exceptions.models import RuleTable
 from feedback.models import Correction, Target
 from pilots.models import AIVersion, InputStandard, Pilot
-from pilots.services import audit
+from pilots.services import audit, webhooks
 
 TARGET_MODELS = {Target.AI_VERSION: AIVersion, Target.STANDARD: InputStandard, Target.RULES: RuleTable}
 TARGET_FIELDS = {
@@ -126,4 +126,9 @@ def record_export(*, pilot: Pilot, actor, file_format: str) -> None:
         obj=pilot,
         pilot=pilot,
         after={"format": file_format, "corrections": regression_set(pilot).count()},
+    )
+    webhooks.emit_event(
+        workspace=pilot.workspace,
+        event="regression_set.exported",
+        payload={"pilot": {"id": pilot.pk, "name": pilot.name}, "format": file_format},
     )

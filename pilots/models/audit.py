@@ -17,6 +17,10 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     actor_label = models.CharField(max_length=200)
+    # A write through the API names its key (the actor, if any, is the member it acted for).
+    api_key = models.ForeignKey(
+        "pilots.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
     action = models.CharField(max_length=80)
     object_type = models.CharField(max_length=80)
     object_id = models.CharField(max_length=64)

@@ -1,5 +1,8 @@
 """The audit trail: every service writes one event per change, inside its transaction."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -39,6 +42,19 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
     return out
 
 
+# The API key a request acts through (set by the API layer): every event it writes names the key too.
+_api_key: ContextVar = ContextVar("audit_api_key", default=None)
+
+
+@contextmanager
+def acting_through(api_key) -> Iterator[None]:
+    token = _api_key.set(api_key)
+    try:
+        yield
+    finally:
+        _api_key.reset(token)
+
+
 def label_of(actor: Any) -> str:
     if actor is None:
         return "system"
@@ -56,11 +72,17 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
+    api_key = _api_key.get()
+    label = label_of(actor)
+    if api_key is not None:
+        via = f"API key “{api_key.name}”"
+        label = f"{label} via {via}" if getattr(actor, "pk", None) else via
     return AuditEvent.objects.create(
         workspace=workspace,
         pilot=pilot,
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=label_of(actor),
+        actor_label=label[:200],
+        api_key=api_key,
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

@@ -21,7 +21,7 @@ from pilots.models import (
     Status,
     stage_index,
 )
-from pilots.services import audit
+from pilots.services import audit, webhooks
 from pilots.services.pilots import move_to_stage
 from pilots.services.queue import enqueue_on_commit
 
@@ -236,6 +236,20 @@ def decide_gate(
             "status": pilot.status,
             "gate": gate,
             "comment": comment,
+            "conditions": [i.text for i in open_items],
+        },
+    )
+    webhooks.emit_event(
+        workspace=pilot.workspace,
+        event="gate.decided",
+        payload={
+            "pilot": {"id": pilot.pk, "name": pilot.name},
+            "gate": gate,
+            "outcome": outcome,
+            "decided_by": audit.label_of(actor),
+            "comment": comment,
+            "stage": pilot.stage,
+            "status": pilot.status,
             "conditions": [i.text for i in open_items],
         },
     )
