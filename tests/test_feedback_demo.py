@@ -86,7 +86,9 @@ def test_the_stories_cases_came_through_intake_and_their_samples_were_reviewed_i
     assert not Case.objects.filter(pilot=claims, route="").exists()  # routed on arrival, like any case
     reviews = Decision.objects.filter(pilot=claims, escalation__reason=Escalation.Reason.SAMPLED)
     assert not reviews.filter(decided_at__gt=now).exists()
-    assert reviews.filter(within_service_level=True).count() >= 0.9 * reviews.count()
+    # Most within their service level; step 3's demo makes a few reviews late on purpose (its late
+    # figures and readiness need them), and those audit samples are among these.
+    assert reviews.filter(within_service_level=True).count() >= 0.8 * reviews.count()
 
 
 def test_corrections_carry_reasons_and_override_born_ones_are_mostly_classified(seeded):

@@ -71,7 +71,8 @@ def write_a_rule(page: Page, base: str, pilot) -> None:
     expect(cards).to_have_count(5)
     assert_not_reloaded(page, navigations)
     # The new rule sits above the default: rule 4. Choosing a number field swaps in its operators.
-    page.select_option("#rule-3-clause-0-field", "inputs.amount")
+    with page.expect_response(lambda response: "/rules/clause/" in response.url):
+        page.select_option("#rule-3-clause-0-field", "inputs.amount")
     operator = page.locator("#rule-3-clause-0-op")
     expect(operator.locator("option[value=gt]")).to_have_count(1)
     expect(operator.locator("option[value=contains]")).to_have_count(0)
