@@ -15,8 +15,6 @@ from pilots import access
 from pilots.models import Pilot
 from pilots.views.errors import add_errors
 
-# --- recording a correction on a case ------------------------------------------------------------------
-
 
 def _reasons_page(
     request: HttpRequest,
@@ -27,15 +25,19 @@ def _reasons_page(
     message: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    taxonomy.ensure_taxonomy(pilot)
-    reasons = (
+    can = access.allowed_actions(pilot.workspace.membership, pilot)
+    if "edit_reason_codes" in can:
+        # Its editor is about to change it: store the defaults so each has a row to edit. Readers
+        # see the defaults without anything being written.
+        taxonomy.ensure_taxonomy(pilot)
+    reasons = list(
         ReasonCode.objects.filter(pilot=pilot).annotate(used=Count("corrections")).order_by("position", "id")
-    )
+    ) or [_unused(reason) for reason in taxonomy.reasons(pilot)]
     edit_forms = edit_forms or {}
     context = {
         "pilot": pilot,
         "workspace": pilot.workspace,
-        "can": access.allowed_actions(pilot.workspace.membership, pilot),
+        "can": can,
         "rows": [(reason, edit_forms.get(reason.pk)) for reason in reasons],
         "add_form": add_form or ReasonAddForm(),
         "message": message,
@@ -77,6 +79,11 @@ def reason_codes(request: HttpRequest, pilot_id: int) -> HttpResponse:
         else:
             return _reason_saved(request, pilot, f"Reason “{added.label}” added.")
     return _reasons_page(request, pilot, add_form=add_form, status=422)
+
+
+def _unused(reason: ReasonCode) -> ReasonCode:
+    reason.used = 0
+    return reason
 
 
 def _reason_saved(request: HttpRequest, pilot: Pilot, message: str) -> HttpResponse:

@@ -137,3 +137,12 @@ def test_it_is_a_404_for_an_outsider(team, client_for):
 def test_it_allows_only_get_and_post(team, client_for):
     assert client_for(team.pm).put(url(team)).status_code == 405
     assert client_for(team.pm).delete(url(team)).status_code == 405
+
+
+def test_reading_the_taxonomy_writes_nothing(team, client_for):
+    """A reader sees the default reasons; they are stored only when an editor opens the page to edit."""
+    page = client_for(team.leader).get(url(team)).content.decode()
+    assert all(label in page for _code, label in DEFAULT_REASONS)
+    assert not ReasonCode.objects.filter(pilot=team.pilot).exists()
+    client_for(team.pm).get(url(team))
+    assert ReasonCode.objects.filter(pilot=team.pilot).count() == len(DEFAULT_REASONS)
