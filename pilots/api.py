@@ -167,10 +167,6 @@ def upsert_cases(request: HttpRequest, pilot_id: int, batch: BatchIn):
         )
     problems = {d.external_id: d.problems for d in result.with_problems}
     rejected = {draft.arrival.external_id: reason for draft, reason in result.rejected}
-    stored = [c.external_id.strip() for c in readable if c.external_id not in rejected]
-    routes = dict(
-        Case.objects.filter(pilot=pilot, external_id__in=stored).values_list("external_id", "route")
-    )
     items = []
     for item in batch.cases:
         if isinstance(item, Unreadable):
@@ -192,7 +188,7 @@ def upsert_cases(request: HttpRequest, pilot_id: int, batch: BatchIn):
                 "problems": [
                     {"field": f, "kind": k, "message": m} for f, k, m in problems.get(external_id, [])
                 ],
-                "route": routes.get(external_id, ""),
+                "route": result.routes.get(external_id, ""),
             }
         )
     return {"counts": dict(result.counts), "items": items}

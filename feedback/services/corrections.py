@@ -11,13 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from exceptions.models import Decision, Outcome
-from exceptions.services.queue import read_output
+from exceptions.services.queue import read_output, same_output
 from feedback.models import OVERRIDE_REASON, Correction, ReasonCode
 from feedback.services.taxonomy import ensure_taxonomy
 from pilots.models import Case, InputStandard
 from pilots.services import audit
 from pilots.services.outcomes import record_case_outcome
-from pilots.validation import parse_datetime
 
 
 def output_specs(case: Case) -> dict[str, dict]:
@@ -28,14 +27,6 @@ def output_specs(case: Case) -> dict[str, dict]:
         else None
     )
     return {spec["name"]: spec for spec in (standard.outputs if standard else [])}
-
-
-def _same_value(spec: dict, value: Any, ai_value: Any, zone) -> bool:
-    """Whether a typed corrected value is what the AI gave: a date-time is the same moment in any notation."""
-    if spec["type"] == "datetime" and isinstance(ai_value, str):
-        ai_moment = parse_datetime(ai_value, zone)
-        return ai_moment is not None and parse_datetime(value, zone) == ai_moment
-    return value == ai_value
 
 
 @transaction.atomic
@@ -68,7 +59,7 @@ def record_correction(
         value, error = read_output(spec, corrected_value, zone)
         if error:
             errors["corrected_value"] = error
-        elif _same_value(spec, value, case.outputs.get(field), zone):
+        elif same_output(spec, value, case.outputs.get(field), zone):
             errors["corrected_value"] = "That is what the AI gave: a correction changes the value."
     ensure_taxonomy(case.pilot)
     reason = ReasonCode.objects.filter(pilot_id=case.pilot_id, code=reason_code, active=True).first()

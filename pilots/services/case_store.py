@@ -24,18 +24,18 @@ BATCH_SIZE = 1000
 
 
 def existing(pilot_id: int, external_ids: list[str]) -> dict[str, tuple]:
-    """external_id → (id, decided_at, digest) of the pilot's stored cases among `external_ids`."""
+    """external_id → (id, decided_at, digest, route) of the pilot's stored cases among `external_ids`."""
     if connection.vendor == "postgresql":
         # One array parameter instead of thousands: the query is planned in a fraction of the time.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT external_id, id, decided_at, digest FROM {Case._meta.db_table} "
+                f"SELECT external_id, id, decided_at, digest, route FROM {Case._meta.db_table} "
                 "WHERE pilot_id = %s AND external_id = ANY(%s)",
                 [pilot_id, external_ids],
             )
             return {row[0]: row[1:] for row in cursor.fetchall()}
     rows = Case.objects.filter(pilot_id=pilot_id, external_id__in=external_ids).values_list(
-        "external_id", "id", "decided_at", "digest"
+        "external_id", "id", "decided_at", "digest", "route"
     )
     return {row[0]: row[1:] for row in rows}
 

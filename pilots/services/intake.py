@@ -64,6 +64,7 @@ class BatchResult:
     conflicts: list[str] = field(default_factory=list)
     rejected: list[tuple["Draft", str]] = field(default_factory=list)
     outcomes: dict[str, str] = field(default_factory=dict)  # external_id → created / unchanged / …
+    routes: dict[str, str] = field(default_factory=dict)  # external_id → the route its stored row has
 
 
 def current_standard(pilot: Pilot) -> InputStandard | None:
@@ -240,10 +241,10 @@ def ingest(
         row, digest = _row(draft, upload_id)
         previous = existing.get(draft.external_id)
         if previous is None:
-            outcome = "created"
+            outcome, stored_route = "created", ""
             creates.append(row)
         else:
-            case_id, decided_at, stored_digest = previous
+            case_id, decided_at, stored_digest, stored_route = previous
             if digest == stored_digest:
                 outcome = "unchanged"
             elif decided_at is not None:
@@ -254,6 +255,9 @@ def ingest(
                 updates.append((case_id, row))
         result.counts[outcome] += 1
         result.outcomes[draft.external_id] = outcome
+        # What the stored row says: the new route when this batch writes it, the old one otherwise.
+        writes = outcome in ("created", "updated")
+        result.routes[draft.external_id] = draft.values.get("route", "") if writes else stored_route
         if draft.problems and outcome != "conflict":
             result.with_problems.append(draft)
             result.counts["with_problems"] += 1
