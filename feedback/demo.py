@@ -378,6 +378,9 @@ def _review_and_correct(ctx, key: str, pilot: Pilot, records: list[dict], rng, n
         options = [(custom if c == "custom" else c, w) for c, w in weights.items()]
         options = [(c, w) for c, w in options if c in codes]
         code = rng.choices([c for c, _w in options], [w for _c, w in options])[0]
+        if custom in dict(options) and not done["custom"]:
+            code = custom  # the reason the program manager added is used at least once, whatever the draw
+        done["custom"] += code == custom
         note = rng.choice(NOTES["custom" if code == custom else code]).format(field=name, value=value)
         correction_services.record_correction(
             case=case, field=name, corrected_value=value, reason_code=code, note=note,
