@@ -37,6 +37,8 @@ def _window_start(now: datetime, zone: ZoneInfo) -> datetime:
     the current one, whatever the weekday the demo is seeded on."""
     day = (now - CASE_WINDOW).astimezone(zone).date()
     return datetime.combine(day - timedelta(days=day.weekday()), datetime.min.time(), tzinfo=zone)
+
+
 UNDECIDED_FOR = timedelta(days=3)  # cases younger than this have no outcome yet
 VERSION_LABELS = ("1.0", "1.1", "2.0")
 VERSION_NOTES = (
@@ -69,7 +71,9 @@ def _step2_actions(
     end = next((d for _r, d, o in timeline if o in (Outcome.HOLD, Outcome.STOP)), now)
     standard_at = defined_at + timedelta(days=5)
     first = max(
-        standardized_at or standard_at + timedelta(days=2), _window_start(now, zone), standard_at + timedelta(days=1)
+        standardized_at or standard_at + timedelta(days=2),
+        _window_start(now, zone),
+        standard_at + timedelta(days=1),
     )
     span = end - first
     revised_at = first + span * 0.55 if key in REVISED else None
