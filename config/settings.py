@@ -9,6 +9,8 @@ and with DEBUG off SECRET_KEY and ALLOWED_HOSTS are required: the process refuse
 import sys
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from config.env import ConfigurationError, database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -210,6 +212,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "pilots.tasks.purge_idempotency_records",
         "schedule": 3600.0,
     },
+    # issue 8: recompute readiness still marked dirty (a lost message, a broker that was down), and
+    # nightly every pilot, since checks with a time window change without any write.
+    "sweep-dirty-readiness": {
+        "task": "pilots.tasks.sweep_readiness",
+        "schedule": 30.0,
+    },
+    "recompute-all-readiness-nightly": {
+        "task": "pilots.tasks.recompute_all_readiness",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "resend-unsent-gate-request-emails": {
         "task": "pilots.tasks.send_unsent_gate_request_emails",
         "schedule": 300.0,
@@ -240,6 +252,8 @@ WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
 # Step 3: how long a reviewer's claim on an escalated case holds before others may take it.
 REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 30, minimum=1)
+# Issue 8: a write's readiness recompute waits this long, so a burst of writes ends in one recompute.
+READINESS_DEBOUNCE_SECONDS = env_int("READINESS_DEBOUNCE_MS", 750, minimum=0) / 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads stream to a temporary file, never into memory
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -3,12 +3,12 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from exceptions.models import Action, Decision, Escalation, RoutingRule, RuleTable
-from pilots.checks import MISSING, VERIFIED, Evidence, Result, check
+from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, figures
 from pilots.models import Case
 
 PROBLEMS_TO_COVER = ("missing", "invalid", "late")
@@ -226,3 +226,31 @@ def within_service_level(pilot_ids: list[int]) -> dict[int, Result]:
                 MISSING, evidence, "Decide escalations within their service level (or set a realistic one)."
             )
     return results
+
+
+@figures("exceptions")
+def queue_figures(pilot_ids: list[int]) -> dict[int, dict]:
+    """The review queue as the dashboard shows it: open escalations, and those past their service level
+    (their pilot's workflow owner, who may always review, can unblock them)."""
+    now = timezone.now()
+    rows = (
+        Escalation.objects.filter(pilot_id__in=pilot_ids, decided_at=None)
+        .values("pilot_id")
+        .annotate(
+            open=Count("id"),
+            overdue=Count("id", filter=Q(due_at__lt=now)),
+            oldest_overdue=Min("due_at", filter=Q(due_at__lt=now)),
+        )
+        .order_by()
+    )
+    found = {row["pilot_id"]: row for row in rows}
+    out = {}
+    for pilot_id in pilot_ids:
+        row = found.get(pilot_id, {})
+        oldest = row.get("oldest_overdue")
+        out[pilot_id] = {
+            "open_escalations": row.get("open", 0),
+            "overdue_escalations": row.get("overdue", 0),
+            "oldest_overdue_due_at": oldest.isoformat() if oldest else None,
+        }
+    return out

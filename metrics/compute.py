@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from metrics.models import BUSINESS_KINDS, Kind, Measurement, Method, Metric
 from pilots.models import Case, Pilot
+from pilots.services import readiness
 
 MONTHLY = 52 / 12
 FIGURE_KINDS = tuple(BUSINESS_KINDS)
@@ -115,6 +116,13 @@ def recompute(pilot_ids: list[int] | None = None) -> int:
         Measurement.objects.filter(id__in=stale).delete()
         missing = {key: figures for key, figures in fresh.items() if stored.get(key, (None,))[1:] != figures}
     _write([(metric_id, value, monday, cases) for (metric_id, monday), (value, cases) in missing.items()])
+    # New figures move attainment and the value checks: their pilots' readiness is out of date.
+    pilot_of = {metric_id: pilot_id for pilot_id, rows in by_pilot.items() for metric_id, _k, _u in rows}
+    removed = set(stale)
+    changed = {metric_id for metric_id, _monday in missing} | {
+        metric_id for (metric_id, _on), (pk, _v, _c) in stored.items() if pk in removed
+    }
+    readiness.mark_dirty(pilot_ids={pilot_of[m] for m in changed if m in pilot_of})
     return len(fresh)
 
 

@@ -9,7 +9,10 @@ from django.utils import timezone
 
 from metrics.attainment import ON_TRACK, attainment
 from metrics.models import BUSINESS_KINDS, Measurement, Method, Metric
-from pilots.checks import MISSING, VERIFIED, Evidence, Result, check
+from metrics.value import delivered
+from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, figures
+from pilots.models import Pilot
+from pilots.readiness.figures import case_volume
 
 
 def amount(value: float, unit: str) -> str:
@@ -175,3 +178,69 @@ def on_track(pilot_ids: list[int]) -> dict[int, Result]:
                 VERIFIED, Evidence(f"All {len(measured)} measured business metric(s) on track.")
             )
     return results
+
+
+def _headline_rank(metric: Metric) -> tuple:
+    # As the pilot page leads: a business metric computed from cases, else a business metric, else the
+    # first defined.
+    return (metric.kind not in BUSINESS_KINDS, metric.method != Method.FROM_CASES, metric.id)
+
+
+@figures("metrics")
+def metric_figures(pilot_ids: list[int]) -> dict[int, dict]:
+    """Each metric's attainment and the value it delivers per month, and which one is the headline."""
+    metrics = _metrics(pilot_ids)
+    latest = latest_values([m.id for ms in metrics.values() for m in ms])
+    volume = case_volume(pilot_ids)
+    currency = dict(Pilot.objects.filter(id__in=pilot_ids).values_list("id", "workspace__currency"))
+    today = timezone.localdate()
+    out = {}
+    for pilot_id in pilot_ids:
+        rows, values = [], []
+        per_month = volume.get(pilot_id, {}).get("decided_30d", 0)
+        for m in sorted(metrics.get(pilot_id, []), key=_headline_rank):
+            current, current_on = latest.get(m.id, (None, None))
+            a = attainment(
+                baseline=m.baseline,
+                target=m.target,
+                current=current,
+                start=m.baseline_on,
+                end=m.target_date,
+                today=today,
+            )
+            rows.append(
+                {
+                    "id": m.id,
+                    "name": m.name,
+                    "kind": m.kind,
+                    "unit": m.unit,
+                    "direction": m.direction,
+                    "baseline": m.baseline,
+                    "target": m.target,
+                    "target_date": m.target_date.isoformat(),
+                    "current": current,
+                    "current_on": current_on.isoformat() if current_on else None,
+                    "status": a.status,
+                    "progress": a.progress,
+                    "expected": a.expected,
+                }
+            )
+            value = delivered(
+                kind=m.kind,
+                unit=m.unit,
+                direction=m.direction,
+                baseline=m.baseline,
+                target=m.target,
+                current=current,
+                cases_per_month=per_month,
+                currency=currency.get(pilot_id, ""),
+            )
+            if value is not None:
+                values.append({"metric_id": m.id, "metric": m.name, **value.as_dict()})
+        out[pilot_id] = {
+            "headline_id": rows[0]["id"] if rows else None,
+            "metrics": rows,
+            "value": values,
+            "cases_per_month": per_month,
+        }
+    return out

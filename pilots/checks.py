@@ -5,7 +5,10 @@ batch of pilot ids and answers for all of them with set-based queries. `evaluate
 knows: attestations (0 → 0.5 for attestable checks) and "not yet due" for gates beyond the pilot's next.
 """
 
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -103,6 +106,56 @@ def check(
     return register
 
 
+FigureSource = Callable[[list[int]], dict[int, dict]]
+_figure_sources: dict[str, FigureSource] = {}
+
+
+def figures(key: str) -> Callable[[FigureSource], FigureSource]:
+    """Register what an app contributes to every readiness snapshot: `function(pilot_ids)` answers
+    {pilot_id: {figure: value}} for the whole batch in set-based queries (DESIGN.md "Architecture").
+    The snapshot keeps them under `key`, the app's label."""
+
+    def register(function: FigureSource) -> FigureSource:
+        if key in _figure_sources and _figure_sources[key] is not function:
+            raise ValueError(f"figures {key!r} are registered twice")
+        _figure_sources[key] = function
+        return function
+
+    return register
+
+
+def figure_sources() -> dict[str, FigureSource]:
+    return dict(_figure_sources)
+
+
+_shared: ContextVar[dict | None] = ContextVar("shared_batch_reads", default=None)
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Within this block, a batch read marked `@shared` runs once per batch of pilots, however many
+    checks and figure sources ask for it (the readiness engine wraps each recompute in one)."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def shared(function: Callable[[list[int]], dict]) -> Callable[[list[int]], dict]:
+    @functools.wraps(function)
+    def once_per_batch(pilot_ids: list[int]) -> dict:
+        cache = _shared.get()
+        if cache is None:
+            return function(pilot_ids)
+        key = (function.__module__, function.__qualname__, tuple(pilot_ids))
+        if key not in cache:
+            cache[key] = function(pilot_ids)
+        return cache[key]
+
+    return once_per_batch
+
+
 def unregister(check_id: str) -> None:
     _registry.pop(check_id, None)
 
@@ -134,8 +187,9 @@ def evaluate(pilot_ids: Iterable[int], *, gate: str | None = None) -> dict[int, 
     stages = dict(Pilot.objects.filter(id__in=ids).values_list("id", "stage"))
     attested = _valid_attestations(ids, [c.id for c in checks if c.attestable])
     results: dict[int, dict[str, Result]] = {pilot_id: {} for pilot_id in stages}
+    batch = sorted(stages)  # one order for every check: `@shared` reads are keyed by it
     for item in checks:
-        raw = item.evaluate(list(stages))
+        raw = item.evaluate(batch)
         for pilot_id, stage in stages.items():
             result = raw.get(pilot_id) or Result(MISSING, Evidence("No evidence yet."))
             if result.status == MISSING and item.attestable and (pilot_id, item.id) in attested:

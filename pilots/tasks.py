@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from pilots.services import idempotency, notifications, uploads, webhooks
+from pilots.services import idempotency, notifications, readiness, uploads, webhooks
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
@@ -44,3 +44,20 @@ def deliver_due_webhooks() -> int:
 @shared_task
 def purge_idempotency_records() -> int:
     return idempotency.purge_expired()
+
+
+# Readiness (issue 8). Late acknowledgement and reject-on-worker-lost (settings) put a task whose worker
+# died back on the queue at once; a recompute is safe twice, so the redelivery simply finishes the job.
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90)
+def recompute_readiness(pilot_ids: list[int]) -> int:
+    return len(readiness.recompute(pilot_ids=pilot_ids))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=240, time_limit=300)
+def sweep_readiness() -> int:
+    return readiness.recompute_marked()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=1800, time_limit=1900)
+def recompute_all_readiness() -> int:
+    return readiness.recompute_all()

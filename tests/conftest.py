@@ -47,6 +47,22 @@ def redis_url() -> str:
     return url
 
 
+@pytest.fixture
+def redis_worker(redis_url):
+    """A real worker thread consuming from Redis; tasks are not run eagerly while it lives."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    assert app.conf.broker_url.startswith("redis://"), "settings must point Celery at REDIS_URL"
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield
+    finally:
+        app.conf.task_always_eager = True
+
+
 @pytest.fixture(autouse=True)
 def _utc_after_each_test():
     """`access` activates the workspace's time zone; a test that calls it directly must not leak it."""

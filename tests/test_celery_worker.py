@@ -8,25 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 
-from config.celery import app
 from pilots.services import gates as gate_services
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def redis_worker(redis_url):
-    """A real worker thread consuming from Redis; tasks are not run eagerly while it lives."""
-    assert app.conf.broker_url.startswith("redis://"), "settings must point Celery at REDIS_URL"
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            yield
-    finally:
-        app.conf.task_always_eager = True
 
 
 def wait_for(condition, timeout: float = 20.0) -> bool:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from exceptions.models import Escalation
-from pilots.services import notifications, webhooks
+from pilots.services import notifications, readiness, webhooks
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -29,6 +29,8 @@ def notify_late_escalations(*, now: datetime | None = None) -> int:
             .order_by("due_at")[:BATCH]
         )
         Escalation.objects.filter(pk__in=[e.pk for e in late]).update(late_notified_at=now)
+        # Late now, with no write of anyone's: the snapshots' overdue figures must follow.
+        readiness.mark_dirty(pilot_ids={e.pilot_id for e in late})
     by_pilot: dict[int, list[Escalation]] = defaultdict(list)
     for escalation in late:
         by_pilot[escalation.pilot_id].append(escalation)

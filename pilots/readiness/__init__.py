@@ -1,5 +1,6 @@
-"""The hub's checks (DESIGN.md checks table), discovered like every app's readiness module."""
+"""The hub's checks (DESIGN.md checks table) and its snapshot figures, discovered like every app's
+readiness module."""
 
-from pilots.readiness import inputs, integration, ownership
+from pilots.readiness import figures, inputs, integration, ownership
 
-__all__ = ["inputs", "integration", "ownership"]
+__all__ = ["figures", "inputs", "integration", "ownership"]

@@ -2,3 +2,4 @@
 
 from pilots.selectors.cases import *  # noqa: F403
 from pilots.selectors.pilots import *  # noqa: F403
+from pilots.selectors.readiness import *  # noqa: F403

@@ -47,6 +47,8 @@ SORTS = {
     "updated": ("updated_at", "id"),
     "-updated": ("-updated_at", "-id"),
     "target": (F("target_date").asc(nulls_last=True), "name"),
+    "readiness": (F("readiness__score").asc(nulls_last=True), "name"),
+    "-readiness": (F("readiness__score").desc(nulls_last=True), "name"),
     "-target": (F("target_date").desc(nulls_last=True), "name"),
 }
 
@@ -67,7 +69,9 @@ class PilotFilters:
 
 def pilot_list(workspace: Workspace, filters: PilotFilters) -> QuerySet[Pilot]:
 
-    pilots = Pilot.objects.in_workspace(workspace).select_related("program_manager", "workflow_owner")
+    pilots = Pilot.objects.in_workspace(workspace).select_related(
+        "program_manager", "workflow_owner", "readiness"
+    )
     if filters.q:
         pilots = pilots.filter(
             Q(name__icontains=filters.q) | Q(problem__icontains=filters.q) | Q(workflow__icontains=filters.q)

@@ -10,6 +10,10 @@ from typing import Any
 from django.db import models
 
 from pilots.models import AuditEvent, Pilot, Workspace
+from pilots.services import readiness
+
+# Events that can move every pilot of the workspace (ownership checks read members and their roles).
+WORKSPACE_WIDE = {"member.added", "member.removed", "member.roles_changed"}
 
 
 def jsonable(value: Any) -> Any:
@@ -77,6 +81,12 @@ def record(
     if api_key is not None:
         via = f"API key “{api_key.name}”"
         label = f"{label} via {via}" if getattr(actor, "pk", None) else via
+    # Every write leaves an event here, in its own transaction: the one place that sees them all marks
+    # the pilot's readiness out of date, so no write can forget to (issue 8).
+    if pilot is not None:
+        readiness.mark_dirty(pilot_ids=[pilot.pk])
+    elif action in WORKSPACE_WIDE:
+        readiness.mark_workspace_dirty(workspace_id=workspace.pk)
     return AuditEvent.objects.create(
         workspace=workspace,
         pilot=pilot,

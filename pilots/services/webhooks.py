@@ -27,8 +27,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from pilots.models import Membership, WebhookDelivery, WebhookEndpoint, Workspace
-from pilots.services import audit, notifications
+from pilots.models import Membership, Pilot, WebhookDelivery, WebhookEndpoint, Workspace
+from pilots.services import audit, notifications, readiness
 from pilots.services.queue import enqueue_on_commit
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ EVENTS: dict[str, str] = {
     "gate.decided": "A gate was decided",
     "escalation.overdue": "An escalation ran past its service level",
     "regression_set.exported": "A pilot's regression set was exported",
+    "readiness.changed": "A pilot's readiness score or weakest section changed",
 }
 MAX_ATTEMPTS = 6  # then the delivery is failed
 BACKOFF_SECONDS = (30, 120, 600, 1800, 7200)  # before attempts 2…6
@@ -231,6 +232,13 @@ def _record(delivery: WebhookDelivery, *, ok: bool, status: int | None, problem:
         fields.update(state=WebhookDelivery.State.SUCCEEDED, delivered_at=now, next_attempt_at=None)
         endpoint.consecutive_failures = 0
         endpoint.save(update_fields=["consecutive_failures"])
+        # An accepted delivery about a pilot is evidence that its outcomes flow back (issue 8). A
+        # "readiness changed" delivery is not: counting it would recompute the pilot in a loop.
+        about = (delivery.payload.get("data") or {}).get("pilot")
+        pilot_id = about.get("id") if isinstance(about, dict) else None
+        if isinstance(pilot_id, int) and delivery.event != "readiness.changed":
+            pilots = Pilot.objects.filter(pk=pilot_id, workspace_id=endpoint.workspace_id)
+            readiness.mark_dirty(pilot_ids=pilots.values_list("id", flat=True))
     elif delivery.attempts >= MAX_ATTEMPTS:
         fields.update(state=WebhookDelivery.State.FAILED, next_attempt_at=None)
         endpoint.consecutive_failures += 1

@@ -22,7 +22,9 @@ def test_it_routes_the_stored_cases_after_commit(team, client_for, django_captur
     stored_before_rules(team)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client_for(team.pm).post(url(team.pilot), follow=True)
-    assert len(callbacks) == 1  # the task is enqueued once the request's writes are committed
+    # The task is enqueued once the request's writes are committed; the routing it does then asks for
+    # the pilot's readiness to be recomputed.
+    assert len(callbacks) == 2
     assert response.redirect_chain == [(reverse("rules", args=[team.pilot.pk]), 302)]
     assert "Routing 3 stored cases with version 1 in the background." in response.content.decode()
     routes = dict(Case.objects.values_list("external_id", "route"))

@@ -16,6 +16,7 @@ from django.db import connection, models, transaction
 
 from pilots.demo import LoadContext
 from pilots.discovery import app_modules
+from pilots.services import readiness
 
 COPY_CHUNK = 100_000  # rows per COPY statement, or per series of bulk_create batches; a progress line each
 BULK_BATCH = 2_000
@@ -106,6 +107,9 @@ class Command(BaseCommand):
             for module in app_modules("demo"):
                 if hasattr(module, "generate_load"):
                     module.generate_load(ctx)
+            # Rows written straight to the tables leave no audit event: mark the pilots here, and the
+            # readiness sweep computes their snapshots (benches recompute them directly).
+            readiness.mark_dirty(pilot_ids=ctx.pilot_ids)
         elapsed = time.perf_counter() - self._started
         total = sum(ctx.counts.values())
         for label, count in ctx.counts.items():

@@ -6,7 +6,8 @@ from django.urls import reverse
 from pilots.demo import DEMO_PASSWORD, PEOPLE
 from pilots.demo.integration import DEMO_KEY_NAME, ensure_demo_key
 from pilots.discovery import app_modules
-from pilots.models import Workspace
+from pilots.models import Pilot, Workspace
+from pilots.services import readiness
 
 
 class Command(BaseCommand):
@@ -20,10 +21,14 @@ class Command(BaseCommand):
             self.stdout.write("seed_demo: the database has data already; not seeding")
             return
         ctx = None
-        with transaction.atomic():
+        with transaction.atomic(), readiness.collected():
             for module in app_modules("demo"):
                 ctx = module.seed(ctx)
             demo_key = ensure_demo_key(workspace=ctx.workspace, actor=ctx.people["admin"])
+        # Every demo pilot has its readiness at once, without waiting for a worker.
+        readiness.recompute(
+            pilot_ids=Pilot.objects.filter(workspace=ctx.workspace).values_list("id", flat=True)
+        )
         for line in ctx.log:
             self.stdout.write(f"seed_demo: {line}")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
