@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pilots.views import cases, gates, health, integrations, pilots, standards, uploads, workspaces
+from pilots.views import cases, gates, health, integrations, pilots, readiness, standards, uploads, workspaces
 
 urlpatterns = [
     path("", workspaces.root, name="home"),
@@ -48,6 +48,8 @@ urlpatterns = [
     path("pilots/<int:pilot_id>/copy/", pilots.pilot_copy, name="pilot_copy"),
     path("pilots/<int:pilot_id>/activity/", pilots.pilot_activity, name="pilot_activity"),
     path("pilots/<int:pilot_id>/gates/", pilots.pilot_gate_record, name="pilot_gate_record"),
+    path("pilots/<int:pilot_id>/gate-checks/", pilots.pilot_gate_checks, name="pilot_gate_checks"),
+    path("pilots/<int:pilot_id>/readiness/", readiness.readiness_panel, name="readiness_panel"),
     path("pilots/<int:pilot_id>/accept/", pilots.accept_accountability, name="accept_accountability"),
     path("pilots/<int:pilot_id>/resume/", pilots.pilot_resume, name="pilot_resume"),
     path("pilots/<int:pilot_id>/attest/", pilots.attest, name="attest"),
@@ -76,6 +78,7 @@ urlpatterns = [
         name="conformance_threshold",
     ),
     path("pilots/<int:pilot_id>/ai-versions/", standards.ai_versions, name="ai_versions"),
+    path("pilots/<int:pilot_id>/inputs-panel/", cases.inputs_panel, name="inputs_panel"),
     path("pilots/<int:pilot_id>/cases/", cases.case_list, name="case_list"),
     path("pilots/<int:pilot_id>/cases/new/", cases.case_create, name="case_create"),
     path("pilots/<int:pilot_id>/cases/<int:case_id>/", cases.case_detail, name="case_detail"),

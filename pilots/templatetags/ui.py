@@ -1,5 +1,7 @@
 from django import template
 
+from pilots.checks import SECTIONS
+
 register = template.Library()
 
 
@@ -47,3 +49,9 @@ def ago(value) -> str:
     if (timezone.now() - value).total_seconds() < 60:
         return "just now"
     return f"{timesince(value)} ago"
+
+
+@register.filter
+def section_label(key: str) -> str:
+    """The readable name of a readiness section key: "edge_cases" → "Edge cases"."""
+    return SECTIONS.get(key, key)

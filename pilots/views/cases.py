@@ -273,6 +273,18 @@ def conformance_chart(pilot: Pilot, weeks: list) -> dict:
     }
 
 
+@require_GET
+def inputs_panel(request: HttpRequest, pilot_id: int) -> HttpResponse:
+    """The pilot page's inputs panel alone (refreshed when cases arrive from the page)."""
+    pilot = access.pilot_for(request.user, pilot_id)
+    context = {
+        "pilot": pilot,
+        "can": access.allowed_actions(pilot.workspace.membership, pilot),
+        **inputs_panel_context(pilot),
+    }
+    return TemplateResponse(request, "pilots/_inputs_panel.html", context)
+
+
 def inputs_panel_context(pilot: Pilot) -> dict:
     """What the inputs panel shows (four queries, whatever the number of cases)."""
     summary = selectors.conformance_summary(pilot)

@@ -29,6 +29,8 @@ def pilot_list(request: HttpRequest, slug: str) -> HttpResponse:
         sort=request.GET.get("sort", "name"),
     )
     page = Paginator(selectors.pilot_list(workspace, filters), 25).get_page(request.GET.get("page"))
+    for pilot in page.object_list:
+        pilot.summary = selectors.readiness_summary(selectors.snapshot_of(pilot))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -50,6 +52,8 @@ def pilot_list(request: HttpRequest, slug: str) -> HttpResponse:
             ("stage", "Stage"),
             ("-updated", "Recently updated"),
             ("target", "Target date"),
+            ("readiness", "Readiness, lowest first"),
+            ("-readiness", "Readiness, highest first"),
         ],
     }
     return TemplateResponse(request, "pilots/pilot_list.html", context)
@@ -129,6 +133,18 @@ def pilot_gate_record(request: HttpRequest, pilot_id: int) -> HttpResponse:
         "conditions": selectors.open_conditions(pilot),
     }
     return TemplateResponse(request, "pilots/pilot_detail.html#gate-record", context)
+
+
+@require_GET
+def pilot_gate_checks(request: HttpRequest, pilot_id: int) -> HttpResponse:
+    """The next gate's checks alone: refreshed when the pilot's readiness was recomputed."""
+    pilot = access.pilot_for(request.user, pilot_id)
+    context = {
+        "pilot": pilot,
+        "can": access.allowed_actions(pilot.workspace.membership, pilot),
+        "gate_checks": selectors.next_gate_checks(pilot),
+    }
+    return TemplateResponse(request, "pilots/pilot_detail.html#gate-checks", context)
 
 
 @require_POST

@@ -10,6 +10,7 @@ from django_htmx.http import trigger_client_event
 from pilots import access, selectors
 from pilots.forms import GateDecisionForm, GateRequestForm
 from pilots.views.cases import inputs_panel_context
+from pilots.views.readiness import readiness_context
 
 
 def track_context(request: HttpRequest, pilot, **extra) -> dict:
@@ -67,5 +68,6 @@ def track_response(
         "conditions": selectors.open_conditions(pilot),
         "activity": selectors.activity(pilot),
         **inputs_panel_context(pilot),
+        **readiness_context(request, pilot),
     }
     return TemplateResponse(request, "pilots/pilot_detail.html", context, status=status)

@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import trigger_client_event
 
 from pilots import access, selectors
 from pilots.forms.cases import UploadForm
@@ -42,7 +43,13 @@ def uploads(request: HttpRequest, pilot_id: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
+            if request.htmx:  # from the pilot page: a status line that follows the run
+                upload.refresh_from_db()  # where tasks run at once (tests), it may be done already
+                return _status(request, pilot, upload)
             return redirect("upload_detail", pilot_id=pilot.pk, upload_id=upload.pk)
+    if request.htmx and form.errors:
+        context = {"pilot": pilot, "form": form, "upload": None}
+        return TemplateResponse(request, "pilots/upload_detail.html#upload-status", context, status=422)
     page = Paginator(selectors.uploads_of(pilot), 25).get_page(request.GET.get("page"))
     context = {
         "pilot": pilot,
@@ -64,12 +71,9 @@ def _field_errors(upload: CaseUpload) -> list[dict]:
     return sorted(rows, key=lambda row: (-row["count"], row["field"]))
 
 
-@require_GET
-def upload_detail(request: HttpRequest, pilot_id: int, upload_id: int) -> HttpResponse:
-    pilot = access.pilot_for(request.user, pilot_id)
-    upload = get_object_or_404(CaseUpload.objects.select_related("uploaded_by"), pk=upload_id, pilot=pilot)
+def _context(pilot, upload: CaseUpload) -> dict:
     running = upload.state in (CaseUpload.State.QUEUED, CaseUpload.State.RUNNING)
-    context = {
+    return {
         "pilot": pilot,
         "workspace": pilot.workspace,
         "upload": upload,
@@ -78,6 +82,24 @@ def upload_detail(request: HttpRequest, pilot_id: int, upload_id: int) -> HttpRe
         "field_errors": _field_errors(upload),
         "has_problem_rows": bool(upload.problem_rows_path),
     }
+
+
+def _status(request: HttpRequest, pilot, upload: CaseUpload) -> HttpResponse:
+    context = _context(pilot, upload)
+    response = TemplateResponse(request, "pilots/upload_detail.html#upload-status", context)
+    if not context["running"]:
+        # The cases are in: the pilot page's panels that read them (readiness) refresh.
+        trigger_client_event(response, "casesChanged")
+    return response
+
+
+@require_GET
+def upload_detail(request: HttpRequest, pilot_id: int, upload_id: int) -> HttpResponse:
+    pilot = access.pilot_for(request.user, pilot_id)
+    upload = get_object_or_404(CaseUpload.objects.select_related("uploaded_by"), pk=upload_id, pilot=pilot)
+    if request.htmx and request.GET.get("compact"):
+        return _status(request, pilot, upload)
+    context = _context(pilot, upload)
     if request.htmx and not request.htmx.boosted:
         return TemplateResponse(request, "pilots/upload_detail.html#progress", context)
     return TemplateResponse(request, "pilots/upload_detail.html", context)
