@@ -12,13 +12,15 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import BaseModel, ConfigDict, ValidationError, WrapValidator
 
+from pilots.api_readiness import router as readiness_router
 from pilots.api_support import JsonObject, Moment, Text, member_of, message_of, pilot_of, refusal_of
 from pilots.models import AIVersion, Case, Pilot
 from pilots.services import intake, standards
 from pilots.services.intake import Arrival
 
 router = Router(tags=["pilots"])
-ROUTERS = [("/pilots", router)]
+# The readiness endpoints (issue 8) live beside these, in api_readiness.py.
+ROUTERS = [("/pilots", router), ("", readiness_router)]
 MAX_BATCH = 5000
 MAX_PAGE = 500
 MAX_ID = 2**63 - 1
