@@ -4,12 +4,21 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.db.models import Count, F, Min, Q
-from django.urls import reverse
 from django.utils import timezone
 
 from exceptions.models import Action, Decision, Escalation, RoutingRule, RuleTable
-from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, figures
-from pilots.models import Case
+from pilots.checks import (
+    MISSING,
+    VERIFIED,
+    Evidence,
+    Result,
+    case_counts,
+    case_facts,
+    check,
+    figures,
+    pilot_url,
+    shared,
+)
 
 PROBLEMS_TO_COVER = ("missing", "invalid", "late")
 DECISIONS_NEEDED = 20
@@ -18,17 +27,18 @@ WINDOW = timedelta(days=30)
 
 
 def _rules_link(pilot_id: int) -> tuple[str, str]:
-    return ("Routing rules", reverse("rules", args=[pilot_id]))
+    return ("Routing rules", pilot_url("rules", pilot_id))
 
 
 def _log_link(pilot_id: int) -> tuple[str, str]:
-    return ("Decision log", reverse("decision_log", args=[pilot_id]))
+    return ("Decision log", pilot_url("decision_log", pilot_id))
 
 
+@shared
 def _current_rules(pilot_ids: list[int]) -> dict[int, list[RoutingRule]]:
     latest = {}
     for pilot_id, table_id in (
-        RuleTable.objects.filter(pilot_id__in=pilot_ids)
+        RuleTable.objects.filter(pilot_id__any_of=pilot_ids)
         .order_by("pilot_id", "version")
         .values_list("pilot_id", "id")
     ):
@@ -52,6 +62,15 @@ def _flags_routed(rule: RoutingRule) -> set[str]:
     }
 
 
+@case_counts
+def _problem_routes(now) -> dict:
+    recent = Q(received_at__gte=now - WINDOW) & (Q(has_missing=True) | Q(has_invalid=True) | Q(has_late=True))
+    return {
+        "problems_routed_30d": Count("id", filter=recent & Q(route__in=("escalated", "rejected"))),
+        "problems_automated_30d": Count("id", filter=recent & Q(route__in=("automated", "sampled"))),
+    }
+
+
 @check(
     id="exceptions.rules_cover_problems",
     section="edge_cases",
@@ -60,26 +79,9 @@ def _flags_routed(rule: RoutingRule) -> set[str]:
 )
 def rules_cover_problems(pilot_ids: list[int]) -> dict[int, Result]:
     rules = _current_rules(pilot_ids)
-    since = timezone.now() - WINDOW
-    problem_cases = Q(has_missing=True) | Q(has_invalid=True) | Q(has_late=True)
-    routed = dict(
-        Case.objects.filter(
-            pilot_id__in=pilot_ids, received_at__gte=since, route__in=("escalated", "rejected")
-        )
-        .filter(problem_cases)
-        .values_list("pilot_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    automated = dict(
-        Case.objects.filter(
-            pilot_id__in=pilot_ids, received_at__gte=since, route__in=("automated", "sampled")
-        )
-        .filter(problem_cases)
-        .values_list("pilot_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    facts = case_facts(pilot_ids)
+    routed = {pilot_id: row["problems_routed_30d"] for pilot_id, row in facts.items()}
+    automated = {pilot_id: row["problems_automated_30d"] for pilot_id, row in facts.items()}
     results = {}
     for pilot_id in pilot_ids:
         links = (_rules_link(pilot_id),)
@@ -164,7 +166,7 @@ def audit_sampling(pilot_ids: list[int]) -> dict[int, Result]:
 )
 def decisions_logged(pilot_ids: list[int]) -> dict[int, Result]:
     counts = dict(
-        Decision.objects.filter(pilot_id__in=pilot_ids)
+        Decision.objects.filter(pilot_id__any_of=pilot_ids)
         .values_list("pilot_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -192,7 +194,7 @@ def within_service_level(pilot_ids: list[int]) -> dict[int, Result]:
     now = timezone.now()
     rows = (
         Escalation.objects.filter(
-            pilot_id__in=pilot_ids, reason=Escalation.Reason.ESCALATED, received_at__gte=now - WINDOW
+            pilot_id__any_of=pilot_ids, reason=Escalation.Reason.ESCALATED, received_at__gte=now - WINDOW
         )
         .filter(Q(decided_at__isnull=False) | Q(due_at__lt=now))  # still open and not yet due: undecided
         .values_list("pilot_id")
@@ -206,7 +208,7 @@ def within_service_level(pilot_ids: list[int]) -> dict[int, Result]:
     results = {}
     for pilot_id in pilot_ids:
         total, met = counts.get(pilot_id, (0, 0))
-        links = (("Review decisions", reverse("decision_log", args=[pilot_id]) + "?kind=review"),)
+        links = (("Review decisions", pilot_url("decision_log", pilot_id) + "?kind=review"),)
         if not total:
             results[pilot_id] = Result(
                 MISSING,
@@ -234,7 +236,7 @@ def queue_figures(pilot_ids: list[int]) -> dict[int, dict]:
     (their pilot's workflow owner, who may always review, can unblock them)."""
     now = timezone.now()
     rows = (
-        Escalation.objects.filter(pilot_id__in=pilot_ids, decided_at=None)
+        Escalation.objects.filter(pilot_id__any_of=pilot_ids, decided_at=None)
         .values("pilot_id")
         .annotate(
             open=Count("id"),

@@ -95,7 +95,7 @@ def judge(earlier: Rate, later: Rate, basis: str) -> Verdict:
 
 
 def _decided(pilot_ids: list[int], since: datetime):
-    return Case.objects.filter(pilot_id__in=pilot_ids, decided_at__gte=since, decided_at__isnull=False)
+    return Case.objects.filter(pilot_id__any_of=pilot_ids, decided_at__gte=since, decided_at__isnull=False)
 
 
 def window_start(pilot: Pilot, now: datetime | None = None) -> datetime:
@@ -180,44 +180,52 @@ def verdict(
 def verdicts(pilot_ids: list[int]) -> dict[int, tuple[Verdict, float | None]]:
     """The verdict and the latest rate (the later side) for a batch of pilots, in a fixed number of
     queries (for the readiness check)."""
-    pilots = {p.pk: p for p in Pilot.objects.filter(pk__in=pilot_ids).select_related("workspace")}
-    version_rows = list(AIVersion.objects.filter(pilot_id__in=pilot_ids).order_by("released_on", "id"))
-    counts = {
-        (row["pilot_id"], row["ai_version_id"]): row
-        for row in Case.objects.filter(pilot_id__in=pilot_ids, decided_at__isnull=False)
-        .values("pilot_id", "ai_version_id")
-        .annotate(decided=Count("id"), corrected=Count("id", filter=Q(corrected=True)))
-        .order_by()
-    }
-    now = timezone.now()
+    pilots = {p.pk: p for p in Pilot.objects.filter(pk__any_of=pilot_ids).select_related("workspace")}
+    versions_of: dict[int, list[tuple]] = {}  # pilot id → [(id, identifier, released_on)], oldest first
+    for pilot_id, *version in (
+        AIVersion.objects.filter(pilot_id__any_of=pilot_ids)
+        .order_by("released_on", "id")
+        .values_list("pilot_id", "id", "identifier", "released_on")
+    ):
+        versions_of.setdefault(pilot_id, []).append(version)
+    # One pass over the decided cases per time zone, by pilot, AI version and week (in the workspace's
+    # zone): the versions' all-time counts and the window's weekly counts are both sums of these rows.
+    counts: dict[tuple[int, int | None], dict] = {}
     week_rows: dict[int, dict[date, dict]] = {pid: {} for pid in pilots}
     by_zone: dict[str, list[Pilot]] = {}
     for pilot in pilots.values():
         by_zone.setdefault(pilot.workspace.timezone, []).append(pilot)
-    for group in by_zone.values():  # weeks in each workspace's zone: one query per zone
+    for group in by_zone.values():
         zone = group[0].workspace.zone
-        since = min(window_start(p, now) for p in group)
         for row in (
-            _decided([p.pk for p in group], since)
+            Case.objects.filter(pilot_id__any_of=[p.pk for p in group], decided_at__isnull=False)
             .annotate(week=TruncWeek("decided_at", tzinfo=zone))
-            .values("pilot_id", "week")
+            .values("pilot_id", "ai_version_id", "week")
             .annotate(decided=Count("id"), corrected=Count("id", filter=Q(corrected=True)))
             .order_by()
         ):
-            day = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
-            week_rows[row["pilot_id"]][day] = row
+            for key, into in (
+                ((row["pilot_id"], row["ai_version_id"]), counts),
+                (
+                    row["week"].date() if isinstance(row["week"], datetime) else row["week"],
+                    week_rows[row["pilot_id"]],
+                ),
+            ):
+                total = into.setdefault(key, {"decided": 0, "corrected": 0})
+                total["decided"] += row["decided"]
+                total["corrected"] += row["corrected"]
+    now = timezone.now()
     results = {}
     for pilot_id, pilot in pilots.items():
         versions = [
             VersionRate(
-                v.identifier,
-                counts.get((pilot_id, v.pk), {}).get("decided", 0),
-                counts.get((pilot_id, v.pk), {}).get("corrected", 0),
-                version_id=v.pk,
-                released_on=v.released_on,
+                identifier,
+                counts.get((pilot_id, version_id), {}).get("decided", 0),
+                counts.get((pilot_id, version_id), {}).get("corrected", 0),
+                version_id=version_id,
+                released_on=released_on,
             )
-            for v in version_rows
-            if v.pilot_id == pilot_id
+            for version_id, identifier, released_on in versions_of.get(pilot_id, [])
         ]
         start = window_start(pilot, now).date()
         weeks = []

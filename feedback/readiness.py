@@ -3,12 +3,11 @@
 from datetime import timedelta
 
 from django.db.models import Count, Q
-from django.urls import reverse
 from django.utils import timezone
 
 from feedback import learning
 from feedback.models import Correction
-from pilots.checks import MISSING, VERIFIED, Evidence, Result, check
+from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, pilot_url
 from pilots.models import Pilot
 
 CORRECTIONS_NEEDED = 20
@@ -17,7 +16,7 @@ AGE = timedelta(days=30)
 
 
 def _link(name: str, pilot_id: int, label: str) -> tuple[str, str]:
-    return (label, reverse(name, args=[pilot_id]))
+    return (label, pilot_url(name, pilot_id))
 
 
 @check(
@@ -28,7 +27,7 @@ def _link(name: str, pilot_id: int, label: str) -> tuple[str, str]:
 )
 def corrections_captured(pilot_ids: list[int]) -> dict[int, Result]:
     counts = dict(
-        Correction.objects.filter(pilot_id__in=pilot_ids)
+        Correction.objects.filter(pilot_id__any_of=pilot_ids)
         .values_list("pilot_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -58,7 +57,7 @@ def corrections_captured(pilot_ids: list[int]) -> dict[int, Result]:
 def incorporated(pilot_ids: list[int]) -> dict[int, Result]:
     cutoff = timezone.now() - AGE
     rows = (
-        Correction.objects.filter(pilot_id__in=pilot_ids, at__lt=cutoff)
+        Correction.objects.filter(pilot_id__any_of=pilot_ids, at__lt=cutoff)
         .values_list("pilot_id")
         .annotate(total=Count("id"), done=Count("id", filter=~Q(incorporated_into="")))
         .order_by()
@@ -98,7 +97,9 @@ def incorporated(pilot_ids: list[int]) -> dict[int, Result]:
 )
 def learning_verdict(pilot_ids: list[int]) -> dict[int, Result]:
     found = learning.verdicts(pilot_ids)
-    acceptable = dict(Pilot.objects.filter(pk__in=pilot_ids).values_list("pk", "acceptable_correction_rate"))
+    acceptable = dict(
+        Pilot.objects.filter(pk__any_of=pilot_ids).values_list("pk", "acceptable_correction_rate")
+    )
     results = {}
     for pilot_id in pilot_ids:
         verdict, latest = found.get(pilot_id, (None, None))

@@ -4,13 +4,12 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.db.models import Count
-from django.urls import reverse
 from django.utils import timezone
 
 from metrics.attainment import ON_TRACK, attainment
 from metrics.models import BUSINESS_KINDS, Measurement, Method, Metric
 from metrics.value import delivered
-from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, figures
+from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, figures, pilot_url, shared
 from pilots.models import Pilot
 from pilots.readiness.figures import case_volume
 
@@ -20,12 +19,13 @@ def amount(value: float, unit: str) -> str:
 
 
 def _link(pilot_id: int) -> tuple[str, str]:
-    return ("Metrics", reverse("metric_list", args=[pilot_id]))
+    return ("Metrics", pilot_url("metric_list", pilot_id))
 
 
+@shared
 def _metrics(pilot_ids: list[int]) -> dict[int, list[Metric]]:
     found: dict[int, list[Metric]] = defaultdict(list)
-    for metric in Metric.objects.filter(pilot_id__in=pilot_ids).order_by("id"):
+    for metric in Metric.objects.filter(pilot_id__any_of=pilot_ids).order_by("id"):
         found[metric.pilot_id].append(metric)
     return found
 
@@ -33,7 +33,7 @@ def _metrics(pilot_ids: list[int]) -> dict[int, list[Metric]]:
 def latest_values(metric_ids: list[int]) -> dict[int, tuple]:
     """metric id → (value, on) of its latest measurement, in one query."""
     latest: dict[int, tuple] = {}
-    rows = Measurement.objects.filter(metric_id__in=metric_ids).order_by("metric_id", "on", "id")
+    rows = Measurement.objects.filter(metric_id__any_of=metric_ids).order_by("metric_id", "on", "id")
     for metric_id, value, on in rows.values_list("metric_id", "value", "on"):
         latest[metric_id] = (value, on)
     return latest
@@ -90,7 +90,7 @@ def business_metric(pilot_ids: list[int]) -> dict[int, Result]:
 def recent_measurement(pilot_ids: list[int]) -> dict[int, Result]:
     since = timezone.localdate() - timedelta(days=30)
     recent = dict(
-        Measurement.objects.filter(metric__pilot_id__in=pilot_ids, on__gte=since)
+        Measurement.objects.filter(metric__pilot_id__any_of=pilot_ids, on__gte=since)
         .values_list("metric__pilot_id", "on")
         .order_by("on")
     )
@@ -117,7 +117,7 @@ def recent_measurement(pilot_ids: list[int]) -> dict[int, Result]:
 )
 def measured_from_cases(pilot_ids: list[int]) -> dict[int, Result]:
     counts = dict(
-        Measurement.objects.filter(metric__pilot_id__in=pilot_ids, source=Measurement.Source.COMPUTED)
+        Measurement.objects.filter(metric__pilot_id__any_of=pilot_ids, source=Measurement.Source.COMPUTED)
         .values("metric__pilot_id")
         .annotate(n=Count("id"))
         .values_list("metric__pilot_id", "n")
@@ -192,7 +192,7 @@ def metric_figures(pilot_ids: list[int]) -> dict[int, dict]:
     metrics = _metrics(pilot_ids)
     latest = latest_values([m.id for ms in metrics.values() for m in ms])
     volume = case_volume(pilot_ids)
-    currency = dict(Pilot.objects.filter(id__in=pilot_ids).values_list("id", "workspace__currency"))
+    currency = dict(Pilot.objects.filter(id__any_of=pilot_ids).values_list("id", "workspace__currency"))
     today = timezone.localdate()
     out = {}
     for pilot_id in pilot_ids:

@@ -10,4 +10,6 @@ class PilotsConfig(AppConfig):
     verbose_name = "Pilots (hub)"
 
     def ready(self) -> None:
+        from pilots import lookups  # noqa: F401 (registers `__any_of`)
+
         autodiscover_modules(*DISCOVERED_AT_STARTUP)

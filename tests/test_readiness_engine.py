@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from pilots import checks
 from pilots.models import (
+    Case,
     Pilot,
     ReadinessHistory,
     ReadinessMark,
@@ -99,6 +100,45 @@ def test_recomputing_twice_gives_the_same_snapshot_and_one_history_row_a_day(tea
     tomorrow = timezone.now() + timedelta(days=1)
     readiness.recompute(pilot_ids=[team.pilot.pk], now=tomorrow)
     assert ReadinessHistory.objects.filter(pilot=team.pilot).count() == 2
+
+
+def test_an_unchanged_snapshot_only_moves_its_time_and_a_changed_one_is_rewritten(team):
+    readiness.recompute(pilot_ids=[team.pilot.pk])
+    first = snapshot(team.pilot)
+    later = timezone.now() + timedelta(minutes=5)
+    with CaptureQueriesContext(connection) as queries:
+        readiness.recompute(pilot_ids=[team.pilot.pk], now=later)
+    again = snapshot(team.pilot)
+    assert again.computed_at == later and again.digest == first.digest
+    writes = [q["sql"] for q in queries.captured_queries if 'INTO "pilots_readinesssnapshot"' in q["sql"]]
+    assert writes == []  # only computed_at moved
+    pilot_services.accept_accountability(pilot=team.pilot, actor=team.owner)
+    readiness.recompute(pilot_ids=[team.pilot.pk])
+    changed = snapshot(team.pilot)
+    assert changed.digest != first.digest and changed.score == 100
+
+
+def test_every_case_count_is_one_pass_over_the_cases_and_a_name_is_owned_once(team):
+    for n in range(3):
+        Case.objects.create(
+            pilot=team.pilot, external_id=f"C-{n}", source="api", received_at=timezone.now(), digest=f"d{n}"
+        )
+    with checks.shared_reads(), CaptureQueriesContext(connection) as queries:
+        facts = checks.case_facts([team.pilot.pk])
+        checks.evaluate([team.pilot.pk])
+    assert facts[team.pilot.pk]["cases"] == 3
+    assert {"validated_30d", "problems_routed_30d", "api_total", "decided_30d"} <= facts[team.pilot.pk].keys()
+    assert len([q for q in queries.captured_queries if 'FROM "pilots_case"' in q["sql"]]) <= 2  # + learning
+
+    @checks.case_counts
+    def clash(now):
+        return {"cases": None}
+
+    try:
+        with pytest.raises(ValueError, match="registered twice"):
+            checks.case_facts([team.pilot.pk])
+    finally:
+        checks._case_counts.pop(f"{clash.__module__}.{clash.__qualname__}")
 
 
 def test_a_mark_made_while_the_recompute_ran_survives_and_is_asked_for_again(

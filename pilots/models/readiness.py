@@ -37,6 +37,9 @@ class ReadinessSnapshot(models.Model):
     program_manager_id = models.BigIntegerField(null=True)
     workflow_owner_id = models.BigIntegerField(null=True)
     computed_at = models.DateTimeField()
+    # A hash of everything above but computed_at: a recompute that finds the same content only moves
+    # computed_at instead of rewriting the row.
+    digest = models.CharField(max_length=32, blank=True)
 
     class Meta:
         indexes = [

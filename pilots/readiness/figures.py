@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from pilots.checks import figures, shared
-from pilots.models import Case, GateCondition, GateDecision, GateRequest, Pilot, ReadinessHistory
+from pilots.checks import case_counts, case_facts, figures
+from pilots.models import GateCondition, GateDecision, GateRequest, Pilot, ReadinessHistory
 
 MONTH = timedelta(days=30)
 TREND_DAYS = 14  # "readiness fell in the last 14 days" compares with this many days ago
@@ -18,22 +18,19 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-@shared
-def case_volume(pilot_ids: list[int]) -> dict[int, dict]:
-    """pilot id → {"cases", "received_30d", "decided_30d"} (pilots without cases are left out). The
-    metrics' value figures read it too: "cases per month" is decided_30d."""
-    now = timezone.now()
+@case_counts
+def _volume(now) -> dict:
     return {
-        row["pilot_id"]: row
-        for row in Case.objects.filter(pilot_id__in=pilot_ids)
-        .values("pilot_id")
-        .annotate(
-            cases=Count("id"),
-            received_30d=Count("id", filter=Q(received_at__gte=now - MONTH)),
-            decided_30d=Count("id", filter=Q(decided_at__gte=now - MONTH)),
-        )
-        .order_by()
+        "cases": Count("id"),
+        "received_30d": Count("id", filter=Q(received_at__gte=now - MONTH)),
+        "decided_30d": Count("id", filter=Q(decided_at__gte=now - MONTH)),
     }
+
+
+def case_volume(pilot_ids: list[int]) -> dict[int, dict]:
+    """pilot id → {"cases", "received_30d", "decided_30d", …} (pilots without cases are left out). The
+    metrics' value figures read it too: "cases per month" is decided_30d."""
+    return case_facts(pilot_ids)
 
 
 @figures("pilots")
@@ -41,7 +38,7 @@ def hub_figures(pilot_ids: list[int]) -> dict[int, dict]:
     today = timezone.localdate()
     volume = case_volume(pilot_ids)
     last_decision = dict(
-        GateDecision.objects.filter(pilot_id__in=pilot_ids)
+        GateDecision.objects.filter(pilot_id__any_of=pilot_ids)
         .values("pilot_id")
         .annotate(last=Max("decided_at"))
         .values_list("pilot_id", "last")
@@ -49,13 +46,13 @@ def hub_figures(pilot_ids: list[int]) -> dict[int, dict]:
     )
     pending = {
         row["pilot_id"]: row
-        for row in GateRequest.objects.filter(pilot_id__in=pilot_ids, state=GateRequest.State.PENDING).values(
-            "pilot_id", "id", "to_stage", "created_at", "requested_by_id"
-        )
+        for row in GateRequest.objects.filter(
+            pilot_id__any_of=pilot_ids, state=GateRequest.State.PENDING
+        ).values("pilot_id", "id", "to_stage", "created_at", "requested_by_id")
     }
     conditions = {
         row["pilot_id"]: row
-        for row in GateCondition.objects.filter(pilot_id__in=pilot_ids, closed_at=None)
+        for row in GateCondition.objects.filter(pilot_id__any_of=pilot_ids, closed_at=None)
         .values("pilot_id")
         .annotate(
             open=Count("id"),
@@ -68,12 +65,14 @@ def hub_figures(pilot_ids: list[int]) -> dict[int, dict]:
     then = today - timedelta(days=TREND_DAYS)
     earlier: dict[int, int | None] = {}
     for pilot_id, score in (
-        ReadinessHistory.objects.filter(pilot_id__in=pilot_ids, on__lte=then, on__gt=then - timedelta(days=7))
+        ReadinessHistory.objects.filter(
+            pilot_id__any_of=pilot_ids, on__lte=then, on__gt=then - timedelta(days=7)
+        )
         .order_by("pilot_id", "on")
         .values_list("pilot_id", "score")
     ):
         earlier[pilot_id] = score
-    stages = dict(Pilot.objects.filter(id__in=pilot_ids).values_list("id", "stage_entered_at"))
+    stages = dict(Pilot.objects.filter(id__any_of=pilot_ids).values_list("id", "stage_entered_at"))
     out = {}
     for pilot_id in pilot_ids:
         counts = volume.get(pilot_id, {})

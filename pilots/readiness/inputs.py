@@ -3,25 +3,50 @@
 from datetime import timedelta
 
 from django.db.models import Count, Q
-from django.urls import reverse
-from django.utils import timezone
 
-from pilots.checks import MISSING, VERIFIED, Evidence, Result, check
-from pilots.models import CONFORMING, Case, InputStandard, Pilot
+from pilots.checks import (
+    MISSING,
+    VERIFIED,
+    Evidence,
+    Result,
+    case_counts,
+    case_facts,
+    check,
+    pilot_url,
+    shared,
+)
+from pilots.models import CONFORMING, InputStandard, Pilot
 
 MIN_VALIDATED = 50
 WINDOW = timedelta(days=30)
 
 
+@case_counts
+def _inputs_counts(now) -> dict:
+    since = now - WINDOW
+    return {
+        "validated_30d": Count("id", filter=Q(standard_version__isnull=False, received_at__gte=since)),
+        "conforming_30d": Count("id", filter=CONFORMING & Q(received_at__gte=since)),
+        "contradictory": Count("id", filter=Q(has_contradictory=True)),
+        "late": Count("id", filter=Q(has_late=True)),
+    }
+
+
+@shared
 def _latest_standards(pilot_ids: list[int]) -> dict[int, InputStandard]:
     latest: dict[int, InputStandard] = {}
-    for standard in InputStandard.objects.filter(pilot_id__in=pilot_ids).order_by("pilot_id", "version"):
+    rows = (
+        InputStandard.objects.filter(pilot_id__any_of=pilot_ids)
+        .only("pilot_id", "version", "inputs", "rules", "event_time_field", "max_lateness_hours")
+        .order_by("pilot_id", "version")
+    )
+    for standard in rows:
         latest[standard.pilot_id] = standard
     return latest
 
 
 def _standard_link(pilot_id: int) -> tuple[str, str]:
-    return ("Input standard", reverse("standard", args=[pilot_id]))
+    return ("Input standard", pilot_url("standard", pilot_id))
 
 
 @check(
@@ -33,19 +58,12 @@ def _standard_link(pilot_id: int) -> tuple[str, str]:
 )
 def standard_in_use(pilot_ids: list[int]) -> dict[int, Result]:
     standards = _latest_standards(pilot_ids)
-    validated = dict(
-        Case.objects.filter(
-            pilot_id__in=pilot_ids, standard_version__isnull=False, received_at__gte=timezone.now() - WINDOW
-        )
-        .values("pilot_id")
-        .annotate(n=Count("id"))
-        .values_list("pilot_id", "n")
-    )
+    facts = case_facts(pilot_ids)
     results = {}
     for pilot_id in pilot_ids:
         standard = standards.get(pilot_id)
         required = [f["name"] for f in standard.inputs if f.get("required")] if standard else []
-        count = validated.get(pilot_id, 0)
+        count = facts.get(pilot_id, {}).get("validated_30d", 0)
         if standard is None or not required:
             results[pilot_id] = Result(
                 MISSING,
@@ -83,15 +101,7 @@ def standard_in_use(pilot_ids: list[int]) -> dict[int, Result]:
 )
 def edge_rules(pilot_ids: list[int]) -> dict[int, Result]:
     standards = _latest_standards(pilot_ids)
-    fired = {
-        row["pilot_id"]: row
-        for row in Case.objects.filter(pilot_id__in=pilot_ids)
-        .values("pilot_id")
-        .annotate(
-            contradictory=Count("id", filter=Q(has_contradictory=True)),
-            late=Count("id", filter=Q(has_late=True)),
-        )
-    }
+    fired = case_facts(pilot_ids)
     results = {}
     for pilot_id in pilot_ids:
         standard = standards.get(pilot_id)
@@ -131,37 +141,30 @@ def edge_rules(pilot_ids: list[int]) -> dict[int, Result]:
     gate="production",
 )
 def conformance(pilot_ids: list[int]) -> dict[int, Result]:
-    thresholds = dict(Pilot.objects.filter(id__in=pilot_ids).values_list("id", "conformance_threshold"))
-    rows = {
-        row["pilot_id"]: row
-        for row in Case.objects.filter(pilot_id__in=pilot_ids, received_at__gte=timezone.now() - WINDOW)
-        .values("pilot_id")
-        .annotate(total=Count("id"), conforming=Count("id", filter=CONFORMING))
-    }
+    thresholds = dict(Pilot.objects.filter(id__any_of=pilot_ids).values_list("id", "conformance_threshold"))
+    facts = case_facts(pilot_ids)
     results = {}
     for pilot_id in pilot_ids:
         threshold = thresholds.get(pilot_id, 0.95)
-        row = rows.get(pilot_id)
-        if not row or not row["total"]:
+        row = facts.get(pilot_id, {})
+        total, conforming = row.get("received_30d", 0), row.get("conforming_30d", 0)  # received: the hub's
+        if not total:
             results[pilot_id] = Result(
                 MISSING,
                 Evidence("No cases arrived in the last 30 days."),
                 "Send the pilot's cases to ProdReady.",
             )
             continue
-        share = row["conforming"] / row["total"]
+        share = conforming / total
         text = (
-            f"{share:.1%} of {row['total']} cases in 30 days conformed to the standard "
-            f"(threshold {threshold:.0%})."
+            f"{share:.1%} of {total} cases in 30 days conformed to the standard (threshold {threshold:.0%})."
         )
         if share >= threshold:
             results[pilot_id] = Result(VERIFIED, Evidence(text))
         else:
             results[pilot_id] = Result(
                 MISSING,
-                Evidence(
-                    text, (("Cases with problems", reverse("case_list", args=[pilot_id]) + "?conforms=no"),)
-                ),
+                Evidence(text, (("Cases with problems", pilot_url("case_list", pilot_id) + "?conforms=no"),)),
                 "Fix the most frequent problems at their source (see the conformance breakdown).",
             )
     return results

@@ -7,10 +7,9 @@ that a receiver accepted, and exports of the regression set (an audit event).
 from datetime import timedelta
 
 from django.db.models import Count, Max, Q
-from django.urls import reverse
 from django.utils import timezone
 
-from pilots.checks import MISSING, VERIFIED, Evidence, Result, check
+from pilots.checks import MISSING, VERIFIED, Evidence, Result, case_counts, case_facts, check, pilot_url
 from pilots.models import AuditEvent, Case, Pilot, WebhookDelivery
 
 LIVE_WINDOW = timedelta(days=7)
@@ -18,20 +17,27 @@ FLOW_BACK_WINDOW = timedelta(days=30)
 
 
 def _pilot_link(pilot_id: int) -> tuple[str, str]:
-    return ("Pilot settings", reverse("pilot_edit", args=[pilot_id]))
+    return ("Pilot settings", pilot_url("pilot_edit", pilot_id))
+
+
+@case_counts
+def _api_counts(now) -> dict:
+    api = Q(source=Case.Source.API)
+    return {
+        "api_total": Count("id", filter=api),
+        "api_recent": Count("id", filter=api & Q(received_at__gte=now - LIVE_WINDOW)),
+        "api_last": Max("received_at", filter=api),
+    }
 
 
 def _api_cases(pilot_ids: list[int]) -> dict[int, dict]:
-    """pilot id → {"total": API cases ever, "recent": in the last 7 days, "last": latest arrival}."""
-    since = timezone.now() - LIVE_WINDOW
-    rows = (
-        Case.objects.filter(pilot_id__in=pilot_ids, source=Case.Source.API)
-        .values("pilot_id")
-        .annotate(
-            total=Count("id"), recent=Count("id", filter=Q(received_at__gte=since)), last=Max("received_at")
-        )
-    )
-    return {row["pilot_id"]: row for row in rows}
+    """pilot id → {"total": API cases ever, "recent": in the last 7 days, "last": latest arrival}, for
+    pilots that received any."""
+    return {
+        pilot_id: {"total": row["api_total"], "recent": row["api_recent"], "last": row["api_last"]}
+        for pilot_id, row in case_facts(pilot_ids).items()
+        if row["api_total"]
+    }
 
 
 @check(
@@ -44,7 +50,9 @@ def _api_cases(pilot_ids: list[int]) -> dict[int, dict]:
 def points_declared(pilot_ids: list[int]) -> dict[int, Result]:
     api = _api_cases(pilot_ids)
     results = {}
-    for pilot_id, points in Pilot.objects.filter(id__in=pilot_ids).values_list("id", "integration_points"):
+    for pilot_id, points in Pilot.objects.filter(id__any_of=pilot_ids).values_list(
+        "id", "integration_points"
+    ):
         arrived = api.get(pilot_id, {}).get("total", 0)
         if not points:
             results[pilot_id] = Result(
@@ -65,7 +73,7 @@ def points_declared(pilot_ids: list[int]) -> dict[int, Result]:
                 VERIFIED,
                 Evidence(
                     f"Declared: {', '.join(points)}; {arrived} case(s) arrived through the API.",
-                    (("API cases", reverse("case_list", args=[pilot_id]) + "?source=api"),),
+                    (("API cases", pilot_url("case_list", pilot_id) + "?source=api"),),
                 ),
             )
     return results
@@ -132,7 +140,7 @@ def outcomes_flow_back(pilot_ids: list[int]) -> dict[int, Result]:
     for pilot_id, n in rows:
         delivered[int(pilot_id)] = n
     exported = dict(
-        AuditEvent.objects.filter(pilot_id__in=pilot_ids, action="regression_set.exported", at__gte=since)
+        AuditEvent.objects.filter(pilot_id__any_of=pilot_ids, action="regression_set.exported", at__gte=since)
         .values("pilot_id")
         .annotate(last=Max("at"))
         .values_list("pilot_id", "last")

@@ -5,10 +5,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
-from django.urls import reverse
 from django.utils import timezone
 
-from pilots.checks import MISSING, VERIFIED, Evidence, Result, check
+from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, pilot_url
 from pilots.models import GateRequest, Membership, Pilot
 
 User = get_user_model()
@@ -21,7 +20,7 @@ def _names(user_ids: set[int]) -> dict[int, str]:
 
 
 def _pilot_link(pilot_id: int) -> tuple[str, str]:
-    return ("Pilot settings", reverse("pilot_edit", args=[pilot_id]))
+    return ("Pilot settings", pilot_url("pilot_edit", pilot_id))
 
 
 @check(
@@ -32,7 +31,7 @@ def _pilot_link(pilot_id: int) -> tuple[str, str]:
 )
 def named(pilot_ids: list[int]) -> dict[int, Result]:
     pilots = list(
-        Pilot.objects.filter(id__in=pilot_ids).values_list(
+        Pilot.objects.filter(id__any_of=pilot_ids).values_list(
             "id",
             "workspace_id",
             "program_manager_id",
@@ -78,7 +77,7 @@ def named(pilot_ids: list[int]) -> dict[int, Result]:
 )
 def accountability_accepted(pilot_ids: list[int]) -> dict[int, Result]:
     rows = list(
-        Pilot.objects.filter(id__in=pilot_ids).values_list(
+        Pilot.objects.filter(id__any_of=pilot_ids).values_list(
             "id", "workflow_owner_id", "accountability_accepted_by_id", "accountability_accepted_at"
         )
     )
@@ -107,7 +106,7 @@ def accountability_accepted(pilot_ids: list[int]) -> dict[int, Result]:
 )
 def reviewers(pilot_ids: list[int]) -> dict[int, Result]:
     rows = (
-        Pilot.objects.filter(id__in=pilot_ids)
+        Pilot.objects.filter(id__any_of=pilot_ids)
         .annotate(named=Count("reviewers", distinct=True))
         .values_list("id", "workspace_id", "named")
     )
@@ -149,7 +148,7 @@ def decisions_timely(pilot_ids: list[int]) -> dict[int, Result]:
     now = timezone.now()
     waited = ExpressionWrapper(F("decision__decided_at") - F("created_at"), output_field=DurationField())
     counts = (
-        GateRequest.objects.filter(pilot_id__in=pilot_ids)
+        GateRequest.objects.filter(pilot_id__any_of=pilot_ids)
         .exclude(state=GateRequest.State.WITHDRAWN)
         .annotate(waited=waited)
         .values("pilot_id")

@@ -16,6 +16,8 @@ Snapshots are derived data, not changes anyone made: they leave no audit event (
 the pilot dirty again). The history is their record.
 """
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -31,6 +33,7 @@ from django.utils import timezone
 
 from pilots import checks, scoring
 from pilots.models import Pilot, ReadinessHistory, ReadinessMark, ReadinessSnapshot
+from pilots.services import bulk
 from pilots.services.queue import publish
 
 log = logging.getLogger(__name__)
@@ -92,7 +95,7 @@ def request_recompute(pilot_ids: list[int], *, now: datetime | None = None) -> l
     now = now or timezone.now()
     unclaimed = Q(enqueued_at=None) | Q(enqueued_at__lt=now - REPUBLISH_AFTER)
     wanted = list(
-        ReadinessMark.objects.filter(unclaimed, pilot_id__in=pilot_ids).values_list("pilot_id", flat=True)
+        ReadinessMark.objects.filter(unclaimed, pilot_id__any_of=pilot_ids).values_list("pilot_id", flat=True)
     )
     if not wanted:
         return []
@@ -140,10 +143,10 @@ def recompute_all(*, now: datetime | None = None) -> int:
 
 def _recompute_batch(ids: list[int], *, now: datetime) -> list[int]:
     # The marks first: a write that commits after this read bumps the generation and keeps its mark.
-    seen = dict(ReadinessMark.objects.filter(pilot_id__in=ids).values_list("pilot_id", "generation"))
+    seen = dict(ReadinessMark.objects.filter(pilot_id__any_of=ids).values_list("pilot_id", "generation"))
     pilots = {
         row["id"]: row
-        for row in Pilot.objects.filter(id__in=ids).values(
+        for row in Pilot.objects.filter(id__any_of=ids).values(
             "id",
             "name",
             "workspace_id",
@@ -162,11 +165,12 @@ def _recompute_batch(ids: list[int], *, now: datetime) -> list[int]:
         contributed = {key: source(ids) for key, source in checks.figure_sources().items()}
     before = {
         row[0]: row[1:]
-        for row in ReadinessSnapshot.objects.filter(pilot_id__in=ids).values_list(
-            "pilot_id", "score", "weakest_section"
+        for row in ReadinessSnapshot.objects.filter(pilot_id__any_of=ids).values_list(
+            "pilot_id", "score", "weakest_section", "digest"
         )
     }
     snapshots, history, changed = [], [], []
+    registered = checks.all_checks()
     for pilot_id, pilot in pilots.items():
         readiness = scoring.score(results.get(pilot_id, {}))
         sections = {s.section: s.as_dict() for s in readiness.sections}
@@ -177,7 +181,7 @@ def _recompute_batch(ids: list[int], *, now: datetime) -> list[int]:
                 score=readiness.score,
                 weakest_section=readiness.weakest,
                 sections=sections,
-                checks=_check_rows(results.get(pilot_id, {})),
+                checks=_check_rows(results.get(pilot_id, {}), registered),
                 failing=[
                     {
                         "id": c.id,
@@ -198,6 +202,7 @@ def _recompute_batch(ids: list[int], *, now: datetime) -> list[int]:
                 computed_at=now,
             )
         )
+        snapshots[-1].digest = _digest(snapshots[-1])
         history.append(
             ReadinessHistory(
                 pilot_id=pilot_id,
@@ -209,20 +214,19 @@ def _recompute_batch(ids: list[int], *, now: datetime) -> list[int]:
                 computed_at=now,
             )
         )
-        if pilot_id in before and before[pilot_id] != (readiness.score, readiness.weakest):
+        if pilot_id in before and before[pilot_id][:2] != (readiness.score, readiness.weakest):
             changed.append(pilot_id)
+    same = [s.pilot_id for s in snapshots if s.pilot_id in before and before[s.pilot_id][2] == s.digest]
     with transaction.atomic():
-        ReadinessSnapshot.objects.bulk_create(
-            snapshots,
-            batch_size=500,
-            update_conflicts=True,
+        ReadinessSnapshot.objects.filter(pilot_id__any_of=same).update(computed_at=now)
+        unsame = set(same)
+        bulk.upsert(
+            [s for s in snapshots if s.pilot_id not in unsame],
             unique_fields=["pilot"],
             update_fields=[f.name for f in ReadinessSnapshot._meta.concrete_fields if f.name != "pilot"],
         )
-        ReadinessHistory.objects.bulk_create(
+        bulk.upsert(
             history,
-            batch_size=1000,
-            update_conflicts=True,
             unique_fields=["pilot", "on"],
             update_fields=["score", "weakest_section", "sections", "computed_at"],
         )
@@ -231,19 +235,36 @@ def _recompute_batch(ids: list[int], *, now: datetime) -> list[int]:
     return changed
 
 
-def _check_rows(results: dict[str, checks.Result]) -> list[dict]:
-    return [
-        {
-            "id": c.id,
-            "section": c.section,
-            "title": c.title,
-            "gate": c.gate,
-            "attestable": c.attestable,
-            **results[c.id].as_dict(),
-        }
-        for c in checks.all_checks()
-        if c.id in results
-    ]
+DIGESTED = [  # attnames: workspace_id, not the workspace
+    f.attname
+    for f in ReadinessSnapshot._meta.concrete_fields
+    if f.name not in {"pilot", "computed_at", "digest"}
+]
+
+
+def _digest(snapshot: ReadinessSnapshot) -> str:
+    content = json.dumps([getattr(snapshot, name) for name in DIGESTED], sort_keys=True, default=str)
+    return hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
+
+
+def _check_rows(results: dict[str, checks.Result], registered: list[checks.Check]) -> list[dict]:
+    rows = []
+    for c in registered:
+        if (result := results.get(c.id)) is not None:
+            evidence = result.evidence
+            rows.append(
+                {
+                    "id": c.id,
+                    "section": c.section,
+                    "title": c.title,
+                    "gate": c.gate,
+                    "attestable": c.attestable,
+                    "status": result.status,
+                    "evidence": {"text": evidence.text, "links": [list(link) for link in evidence.links]},
+                    "next_action": result.next_action,
+                }
+            )
+    return rows
 
 
 def _announce(changed: list[int], pilots: dict, before: dict, snapshots: dict, now: datetime) -> None:
@@ -256,7 +277,7 @@ def _announce(changed: list[int], pilots: dict, before: dict, snapshots: dict, n
     workspaces = Workspace.objects.in_bulk({pilots[i]["workspace_id"] for i in changed})
     for pilot_id in changed:
         pilot, snapshot = pilots[pilot_id], snapshots[pilot_id]
-        score, weakest = before[pilot_id]
+        score, weakest = before[pilot_id][:2]
         webhooks.emit_event(
             workspace=workspaces[pilot["workspace_id"]],
             event=CHANGED_EVENT,
