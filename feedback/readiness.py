@@ -7,8 +7,7 @@ from django.utils import timezone
 
 from feedback import learning
 from feedback.models import Correction
-from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, pilot_url
-from pilots.models import Pilot
+from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, pilot_facts, pilot_url
 
 CORRECTIONS_NEEDED = 20
 INCORPORATED_SHARE = 0.80
@@ -97,9 +96,9 @@ def incorporated(pilot_ids: list[int]) -> dict[int, Result]:
 )
 def learning_verdict(pilot_ids: list[int]) -> dict[int, Result]:
     found = learning.verdicts(pilot_ids)
-    acceptable = dict(
-        Pilot.objects.filter(pk__any_of=pilot_ids).values_list("pk", "acceptable_correction_rate")
-    )
+    acceptable = {
+        pilot_id: row["acceptable_correction_rate"] for pilot_id, row in pilot_facts(pilot_ids).items()
+    }
     results = {}
     for pilot_id in pilot_ids:
         verdict, latest = found.get(pilot_id, (None, None))

@@ -9,8 +9,7 @@ from django.utils import timezone
 from metrics.attainment import ON_TRACK, attainment
 from metrics.models import BUSINESS_KINDS, Measurement, Method, Metric
 from metrics.value import delivered
-from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, figures, pilot_url, shared
-from pilots.models import Pilot
+from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, figures, pilot_facts, pilot_url, shared
 from pilots.readiness.figures import case_volume
 
 
@@ -192,7 +191,7 @@ def metric_figures(pilot_ids: list[int]) -> dict[int, dict]:
     metrics = _metrics(pilot_ids)
     latest = latest_values([m.id for ms in metrics.values() for m in ms])
     volume = case_volume(pilot_ids)
-    currency = dict(Pilot.objects.filter(id__any_of=pilot_ids).values_list("id", "workspace__currency"))
+    currency = {pilot_id: row["workspace__currency"] for pilot_id, row in pilot_facts(pilot_ids).items()}
     today = timezone.localdate()
     out = {}
     for pilot_id in pilot_ids:

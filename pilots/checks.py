@@ -9,7 +9,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -81,7 +81,7 @@ class Check:
     attestable: bool
     evaluate: Evaluator = field(compare=False, repr=False)
 
-    @property
+    @functools.cached_property
     def gate_index(self) -> int:
         return stage_index(self.gate)
 
@@ -207,6 +207,21 @@ def case_facts(pilot_ids: list[int]) -> dict[int, dict]:
     return {row.pop("pilot_id"): row for row in rows}
 
 
+PILOT_FACTS = (
+    "id", "name", "workspace_id", "workspace__slug", "workspace__timezone", "workspace__currency",
+    "stage", "stage_entered_at", "status", "business_unit", "program_manager_id", "workflow_owner_id",
+    "accountability_accepted_by_id", "accountability_accepted_at", "integration_points",
+    "conformance_threshold", "acceptable_correction_rate",
+)  # fmt: skip
+
+
+@shared
+def pilot_facts(pilot_ids: list[int]) -> dict[int, dict]:
+    """pilot id → the pilot's own columns that checks and figures read (PILOT_FACTS), in one query per
+    batch instead of one per check."""
+    return {row["id"]: row for row in Pilot.objects.filter(id__any_of=pilot_ids).values(*PILOT_FACTS)}
+
+
 def unregister(check_id: str) -> None:
     _registry.pop(check_id, None)
 
@@ -215,8 +230,18 @@ def get(check_id: str) -> Check | None:
     return _registry.get(check_id)
 
 
+_ordered: dict = {}  # all_checks(), kept while the registry holds the same checks
+
+
 def all_checks() -> list[Check]:
-    return sorted(_registry.values(), key=lambda c: (c.gate_index, list(SECTIONS).index(c.section), c.id))
+    key = (id(_registry), tuple(_registry))
+    if _ordered.get("key") != key:
+        order = list(SECTIONS)
+        _ordered["checks"] = sorted(
+            _registry.values(), key=lambda c: (c.gate_index, order.index(c.section), c.id)
+        )
+        _ordered["key"] = key
+    return list(_ordered["checks"])
 
 
 def required_at(gate: str) -> list[Check]:
@@ -238,7 +263,7 @@ def evaluate(pilot_ids: Iterable[int], *, gate: str | None = None) -> dict[int, 
     if _shared.get() is None:
         with shared_reads():  # one pass per shared read, even for a single pilot at a gate
             return evaluate(ids, gate=gate)
-    stages = dict(Pilot.objects.filter(id__any_of=ids).values_list("id", "stage"))
+    stages = {pilot_id: row["stage"] for pilot_id, row in pilot_facts(sorted(ids)).items()}
     attested = _valid_attestations(ids, [c.id for c in checks if c.attestable])
     results: dict[int, dict[str, Result]] = {pilot_id: {} for pilot_id in stages}
     batch = sorted(stages)  # one order for every check: `@shared` reads are keyed by it
@@ -259,7 +284,7 @@ def evaluate(pilot_ids: Iterable[int], *, gate: str | None = None) -> dict[int, 
                     result.next_action,
                 )
             if gate is None and not due[stage]:
-                result = replace(result, status=NOT_DUE)
+                result = Result(NOT_DUE, result.evidence, result.next_action)
             results[pilot_id][item.id] = result
     return results
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from pilots.checks import case_counts, case_facts, figures
-from pilots.models import GateCondition, GateDecision, GateRequest, Pilot, ReadinessHistory
+from pilots.checks import case_counts, case_facts, figures, pilot_facts
+from pilots.models import GateCondition, GateDecision, GateRequest, ReadinessHistory
 
 MONTH = timedelta(days=30)
 TREND_DAYS = 14  # "readiness fell in the last 14 days" compares with this many days ago
@@ -72,7 +72,7 @@ def hub_figures(pilot_ids: list[int]) -> dict[int, dict]:
         .values_list("pilot_id", "score")
     ):
         earlier[pilot_id] = score
-    stages = dict(Pilot.objects.filter(id__any_of=pilot_ids).values_list("id", "stage_entered_at"))
+    stages = {pilot_id: row["stage_entered_at"] for pilot_id, row in pilot_facts(pilot_ids).items()}
     out = {}
     for pilot_id in pilot_ids:
         counts = volume.get(pilot_id, {})

@@ -12,10 +12,11 @@ from pilots.checks import (
     case_counts,
     case_facts,
     check,
+    pilot_facts,
     pilot_url,
     shared,
 )
-from pilots.models import CONFORMING, InputStandard, Pilot
+from pilots.models import CONFORMING, InputStandard
 
 MIN_VALIDATED = 50
 WINDOW = timedelta(days=30)
@@ -141,7 +142,7 @@ def edge_rules(pilot_ids: list[int]) -> dict[int, Result]:
     gate="production",
 )
 def conformance(pilot_ids: list[int]) -> dict[int, Result]:
-    thresholds = dict(Pilot.objects.filter(id__any_of=pilot_ids).values_list("id", "conformance_threshold"))
+    thresholds = {pilot_id: row["conformance_threshold"] for pilot_id, row in pilot_facts(pilot_ids).items()}
     facts = case_facts(pilot_ids)
     results = {}
     for pilot_id in pilot_ids:

@@ -9,8 +9,18 @@ from datetime import timedelta
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from pilots.checks import MISSING, VERIFIED, Evidence, Result, case_counts, case_facts, check, pilot_url
-from pilots.models import AuditEvent, Case, Pilot, WebhookDelivery
+from pilots.checks import (
+    MISSING,
+    VERIFIED,
+    Evidence,
+    Result,
+    case_counts,
+    case_facts,
+    check,
+    pilot_facts,
+    pilot_url,
+)
+from pilots.models import AuditEvent, Case, WebhookDelivery
 
 LIVE_WINDOW = timedelta(days=7)
 FLOW_BACK_WINDOW = timedelta(days=30)
@@ -50,9 +60,8 @@ def _api_cases(pilot_ids: list[int]) -> dict[int, dict]:
 def points_declared(pilot_ids: list[int]) -> dict[int, Result]:
     api = _api_cases(pilot_ids)
     results = {}
-    for pilot_id, points in Pilot.objects.filter(id__any_of=pilot_ids).values_list(
-        "id", "integration_points"
-    ):
+    for pilot_id, row in pilot_facts(pilot_ids).items():
+        points = row["integration_points"]
         arrived = api.get(pilot_id, {}).get("total", 0)
         if not points:
             results[pilot_id] = Result(

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
-from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, pilot_url
+from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, pilot_facts, pilot_url
 from pilots.models import GateRequest, Membership, Pilot
 
 User = get_user_model()
@@ -30,14 +30,10 @@ def _pilot_link(pilot_id: int) -> tuple[str, str]:
     gate="define_success",
 )
 def named(pilot_ids: list[int]) -> dict[int, Result]:
-    pilots = list(
-        Pilot.objects.filter(id__any_of=pilot_ids).values_list(
-            "id",
-            "workspace_id",
-            "program_manager_id",
-            "workflow_owner_id",
-        )
-    )
+    pilots = [
+        (row["id"], row["workspace_id"], row["program_manager_id"], row["workflow_owner_id"])
+        for row in pilot_facts(pilot_ids).values()
+    ]
     people = {row[2] for row in pilots} | {row[3] for row in pilots}
     names = _names(people)
     memberships = {
@@ -76,11 +72,15 @@ def named(pilot_ids: list[int]) -> dict[int, Result]:
     gate="define_success",
 )
 def accountability_accepted(pilot_ids: list[int]) -> dict[int, Result]:
-    rows = list(
-        Pilot.objects.filter(id__any_of=pilot_ids).values_list(
-            "id", "workflow_owner_id", "accountability_accepted_by_id", "accountability_accepted_at"
+    rows = [
+        (
+            row["id"],
+            row["workflow_owner_id"],
+            row["accountability_accepted_by_id"],
+            row["accountability_accepted_at"],
         )
-    )
+        for row in pilot_facts(pilot_ids).values()
+    ]
     names = _names({row[1] for row in rows})
     results = {}
     for pilot_id, owner_id, accepted_by, accepted_at in rows:

@@ -9,6 +9,7 @@ INSERT … ON CONFLICT … DO UPDATE moves them into place. Elsewhere (SQLite) t
 from django.db import connection, models, transaction
 
 BATCH_SIZE = 500  # the ORM path's statement size
+COPY_FROM = 50  # fewer rows (one pilot's recompute) are cheaper as one INSERT than staging and COPY
 
 
 def upsert(objects: list[models.Model], *, unique_fields: list[str], update_fields: list[str]) -> None:
@@ -17,7 +18,7 @@ def upsert(objects: list[models.Model], *, unique_fields: list[str], update_fiel
     if not objects:
         return
     model = type(objects[0])
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(objects) < COPY_FROM:
         model.objects.bulk_create(
             objects,
             batch_size=BATCH_SIZE,

@@ -19,6 +19,7 @@ the pilot dirty again). The history is their record.
 import hashlib
 import json
 import logging
+import marshal
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -144,23 +145,9 @@ def recompute_all(*, now: datetime | None = None) -> int:
 def _recompute_batch(ids: list[int], *, now: datetime) -> list[int]:
     # The marks first: a write that commits after this read bumps the generation and keeps its mark.
     seen = dict(ReadinessMark.objects.filter(pilot_id__any_of=ids).values_list("pilot_id", "generation"))
-    pilots = {
-        row["id"]: row
-        for row in Pilot.objects.filter(id__any_of=ids).values(
-            "id",
-            "name",
-            "workspace_id",
-            "workspace__slug",
-            "workspace__timezone",
-            "stage",
-            "status",
-            "business_unit",
-            "program_manager_id",
-            "workflow_owner_id",
-        )
-    }
-    ids = sorted(pilots)
     with checks.shared_reads():
+        pilots = checks.pilot_facts(sorted(ids))
+        ids = sorted(pilots)
         results = checks.evaluate(ids)
         contributed = {key: source(ids) for key, source in checks.figure_sources().items()}
     before = {
@@ -243,8 +230,14 @@ DIGESTED = [  # attnames: workspace_id, not the workspace
 
 
 def _digest(snapshot: ReadinessSnapshot) -> str:
-    content = json.dumps([getattr(snapshot, name) for name in DIGESTED], sort_keys=True, default=str)
-    return hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
+    """Equal content, equal digest (marshal: a tenth of json.dumps's time). A dict built in another order
+    only costs one rewrite; so does a new Python version."""
+    content = [getattr(snapshot, name) for name in DIGESTED]
+    try:
+        data = marshal.dumps(content)
+    except ValueError:  # something marshal cannot write (a Decimal in a figure): JSON's text
+        data = json.dumps(content, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _check_rows(results: dict[str, checks.Result], registered: list[checks.Check]) -> list[dict]:
