@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -230,16 +231,21 @@ def test_shared_reads_run_once_per_batch(team):
     assert len(case_counts) == 1  # the hub's figures and the metrics' value both read it
 
 
-def test_readiness_changed_is_announced_when_the_score_or_weakest_section_moves(
-    team, django_capture_on_commit_callbacks, settings
-):
+@pytest.fixture
+def listening(team, settings):
+    """An endpoint of the workspace that asked for "readiness changed" events."""
     settings.WEBHOOKS_ALLOW_PRIVATE = True
-    webhooks.register_endpoint(
+    return webhooks.register_endpoint(
         workspace=team.workspace,
         url="http://127.0.0.1:9/hook",
         events=["readiness.changed"],
         actor=team.admin,
     )
+
+
+def test_readiness_changed_is_announced_when_the_score_or_weakest_section_moves(
+    team, django_capture_on_commit_callbacks, listening
+):
     readiness.recompute(pilot_ids=[team.pilot.pk])  # the first snapshot: nothing to compare with
     assert not WebhookDelivery.objects.exists()
     readiness.recompute(pilot_ids=[team.pilot.pk])  # unchanged
@@ -253,6 +259,20 @@ def test_readiness_changed_is_announced_when_the_score_or_weakest_section_moves(
     assert delivery.payload["data"]["score"] == 100
     assert delivery.payload["data"]["previous"] == {"score": 50, "weakest_section": "ownership"}
     assert delivery.payload["data"]["pilot"] == {"id": team.pilot.pk, "name": team.pilot.name}
+
+
+def test_many_pilots_that_moved_read_the_endpoints_once(team, django_capture_on_commit_callbacks, listening):
+    pilots = [team.pilot, *(factories.PilotFactory(workspace=team.workspace) for _ in range(4))]
+    readiness.recompute(pilot_ids=[p.pk for p in pilots])
+    with django_capture_on_commit_callbacks(execute=False):
+        Pilot.objects.filter(pk__in=[p.pk for p in pilots]).update(
+            accountability_accepted_by=F("workflow_owner"), accountability_accepted_at=timezone.now()
+        )
+        with CaptureQueriesContext(connection) as queries:
+            changed = readiness.recompute(pilot_ids=[p.pk for p in pilots])
+    assert len(changed) == 5 and WebhookDelivery.objects.count() == 5
+    endpoint_reads = [q for q in queries.captured_queries if 'FROM "pilots_webhookendpoint"' in q["sql"]]
+    assert len(endpoint_reads) == 1
 
 
 def test_every_app_contributes_its_figures(team):

@@ -267,21 +267,23 @@ def _announce(changed: list[int], pilots: dict, before: dict, snapshots: dict, n
     from pilots.models import Workspace
     from pilots.services import webhooks
 
-    workspaces = Workspace.objects.in_bulk({pilots[i]["workspace_id"] for i in changed})
+    by_workspace: dict[int, list[dict]] = {}
     for pilot_id in changed:
         pilot, snapshot = pilots[pilot_id], snapshots[pilot_id]
         score, weakest = before[pilot_id][:2]
-        webhooks.emit_event(
-            workspace=workspaces[pilot["workspace_id"]],
-            event=CHANGED_EVENT,
-            now=now,
-            payload={
+        by_workspace.setdefault(pilot["workspace_id"], []).append(
+            {
                 "pilot": {"id": pilot_id, "name": pilot["name"]},
                 "score": snapshot.score,
                 "weakest_section": snapshot.weakest_section,
                 "previous": {"score": score, "weakest_section": weakest},
                 "sections": {k: v["score"] for k, v in snapshot.sections.items()},
-            },
+            }
+        )
+    # One read of the endpoints per workspace, however many of its pilots moved (the nightly run).
+    for workspace in Workspace.objects.filter(id__in=list(by_workspace)):
+        webhooks.emit_events(
+            workspace=workspace, event=CHANGED_EVENT, payloads=by_workspace[workspace.pk], now=now
         )
 
 

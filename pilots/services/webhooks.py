@@ -155,6 +155,14 @@ def set_endpoint_active(*, endpoint: WebhookEndpoint, active: bool, actor) -> We
 def emit_event(*, workspace: Workspace, event: str, payload: dict, now: datetime | None = None) -> list[int]:
     """Queue a delivery of `event` to each active endpoint of the workspace that asked for it; sent by
     Celery after the caller's transaction commits. Returns the delivery ids."""
+    return emit_events(workspace=workspace, event=event, payloads=[payload], now=now)
+
+
+def emit_events(
+    *, workspace: Workspace, event: str, payloads: list[dict], now: datetime | None = None
+) -> list[int]:
+    """`emit_event` for many occurrences of one event at once (the readiness engine's batches): the
+    endpoints are read once and the deliveries written in one statement."""
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
     now = now or timezone.now()
@@ -163,9 +171,24 @@ def emit_event(*, workspace: Workspace, event: str, payload: dict, now: datetime
         for e in WebhookEndpoint.objects.filter(workspace=workspace, active=True, paused_at=None)
         if event in e.events
     ]
-    body = {"event": event, "workspace": workspace.slug, "occurred_at": now.isoformat(), "data": payload}
+    if not endpoints or not payloads:
+        return []
     deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(endpoint=e, event=event, payload=body, next_attempt_at=now) for e in endpoints]
+        [
+            WebhookDelivery(
+                endpoint=e,
+                event=event,
+                payload={
+                    "event": event,
+                    "workspace": workspace.slug,
+                    "occurred_at": now.isoformat(),
+                    "data": p,
+                },
+                next_attempt_at=now,
+            )
+            for p in payloads
+            for e in endpoints
+        ]
     )
     for delivery in deliveries:
         enqueue_on_commit("pilots.tasks.deliver_webhook", delivery.pk)
