@@ -1,8 +1,11 @@
 """Step 1 — define success in business terms: metric definitions and their measurements."""
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 
+from metrics.attainment import Attainment, attainment
 from pilots.models import Pilot
 
 
@@ -54,6 +57,23 @@ class Metric(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def attainment(self, current: float | None, *, today: date) -> Attainment:
+        """How far `current` is from the baseline toward the target, against the time elapsed."""
+        return attainment(
+            baseline=self.baseline,
+            target=self.target,
+            current=current,
+            start=self.baseline_on,
+            end=self.target_date,
+            today=today,
+        )
+
+    @property
+    def headline_rank(self) -> tuple[bool, bool]:
+        """Lowest first is the metric a pilot leads with: a business metric computed from cases, else a
+        business metric, else any."""
+        return (self.kind not in BUSINESS_KINDS, self.method != Method.FROM_CASES)
 
 
 class Measurement(models.Model):

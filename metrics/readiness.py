@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db.models import Count
 from django.utils import timezone
 
-from metrics.attainment import ON_TRACK, attainment
+from metrics.attainment import ON_TRACK
 from metrics.models import BUSINESS_KINDS, Measurement, Method, Metric
 from metrics.value import delivered
 from pilots.checks import MISSING, VERIFIED, Evidence, Result, check, figures, pilot_facts, pilot_url, shared
@@ -154,14 +154,7 @@ def on_track(pilot_ids: list[int]) -> dict[int, Result]:
             continue
         behind = []
         for m in measured:
-            a = attainment(
-                baseline=m.baseline,
-                target=m.target,
-                current=latest[m.id][0],
-                start=m.baseline_on,
-                end=m.target_date,
-                today=today,
-            )
+            a = m.attainment(latest[m.id][0], today=today)
             if a.status != ON_TRACK:
                 behind.append(
                     f"{m.name} at {a.progress:.0%} of the way with {a.expected:.0%} of the time gone"
@@ -179,12 +172,6 @@ def on_track(pilot_ids: list[int]) -> dict[int, Result]:
     return results
 
 
-def _headline_rank(metric: Metric) -> tuple:
-    # As the pilot page leads: a business metric computed from cases, else a business metric, else the
-    # first defined.
-    return (metric.kind not in BUSINESS_KINDS, metric.method != Method.FROM_CASES, metric.id)
-
-
 @figures("metrics")
 def metric_figures(pilot_ids: list[int]) -> dict[int, dict]:
     """Each metric's attainment and the value it delivers per month, and which one is the headline."""
@@ -197,16 +184,9 @@ def metric_figures(pilot_ids: list[int]) -> dict[int, dict]:
     for pilot_id in pilot_ids:
         rows, values = [], []
         per_month = volume.get(pilot_id, {}).get("decided_30d", 0)
-        for m in sorted(metrics.get(pilot_id, []), key=_headline_rank):
+        for m in sorted(metrics.get(pilot_id, []), key=lambda m: (*m.headline_rank, m.id)):
             current, current_on = latest.get(m.id, (None, None))
-            a = attainment(
-                baseline=m.baseline,
-                target=m.target,
-                current=current,
-                start=m.baseline_on,
-                end=m.target_date,
-                today=today,
-            )
+            a = m.attainment(current, today=today)
             rows.append(
                 {
                     "id": m.id,

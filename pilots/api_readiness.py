@@ -8,8 +8,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from pilots import selectors
 from pilots.api_support import pilot_of
-from pilots.models import ReadinessHistory, ReadinessMark, ReadinessSnapshot
+from pilots.models import ReadinessSnapshot
+from pilots.services import readiness
 
 router = Router(tags=["readiness"])
 MAX_PAGE = 500
@@ -108,8 +110,8 @@ def list_readiness(request: HttpRequest, filters: Query[PageFilters]):
 @router.get("/pilots/{pilot_id}/readiness", response=ReadinessOut, summary="A pilot's readiness, explained")
 def read_readiness(request: HttpRequest, pilot_id: int):
     pilot = pilot_of(request, pilot_id)
-    snapshot = ReadinessSnapshot.objects.filter(pilot=pilot).first()
-    recomputing = ReadinessMark.objects.filter(pilot=pilot).exists()
+    snapshot = selectors.snapshot_of(pilot)
+    recomputing = readiness.is_pending(pilot.pk)
     if snapshot is None:
         return {
             "pilot_id": pilot.pk, "score": None, "weakest_section": "", "sections": {}, "checks": [],
@@ -134,8 +136,4 @@ def read_readiness(request: HttpRequest, pilot_id: int):
 def readiness_history(request: HttpRequest, pilot_id: int, filters: Query[HistoryFilters]):
     pilot = pilot_of(request, pilot_id)
     since = timezone.localdate(timezone=pilot.workspace.zone) - timedelta(days=filters.days - 1)
-    return list(
-        ReadinessHistory.objects.filter(pilot=pilot, on__gte=since)
-        .order_by("on")
-        .values("on", "score", "weakest_section", "sections")
-    )
+    return selectors.readiness_history(pilot, since=since)

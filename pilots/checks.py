@@ -61,12 +61,15 @@ class Result:
 
     @property
     def label(self) -> str:
-        return {VERIFIED: "verified", ATTESTED: "attested", MISSING: "missing"}.get(
-            self.status, "not yet due"
-        )
+        return status_label(self.status)
 
     def as_dict(self) -> dict:
         return {"status": self.status, "evidence": self.evidence.as_dict(), "next_action": self.next_action}
+
+
+def status_label(status: Status) -> str:
+    """How a status reads: "verified", "attested", "missing" or "not yet due" (also for stored rows)."""
+    return {VERIFIED: "verified", ATTESTED: "attested", MISSING: "missing"}.get(status, "not yet due")
 
 
 Evaluator = Callable[[list[int]], dict[int, Result]]

@@ -5,9 +5,9 @@ from datetime import date
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
-from metrics.attainment import Attainment, attainment
+from metrics.attainment import Attainment
 from metrics.charts import quantity
-from metrics.models import BUSINESS_KINDS, Measurement, Method, Metric
+from metrics.models import Measurement, Metric
 from pilots.models import Pilot
 
 
@@ -76,14 +76,7 @@ def row_for(metric: Metric, *, today: date, latest_value=None, latest_on=None, c
         latest_value=value,
         latest_on=getattr(metric, "latest_on", None) if latest_on is None else latest_on,
         measurements=getattr(metric, "measurement_count", 0) if count is None else count,
-        attainment=attainment(
-            baseline=metric.baseline,
-            target=metric.target,
-            current=value,
-            start=metric.baseline_on,
-            end=metric.target_date,
-            today=today,
-        ),
+        attainment=metric.attainment(value, today=today),
     )
 
 
@@ -97,8 +90,4 @@ def headline(rows: list[MetricRow]) -> MetricRow | None:
     """The metric the pilot page leads with: a business metric computed from cases, else a business
     metric, else the first defined; among equals the one defined first."""
 
-    def rank(row: MetricRow) -> tuple:
-        metric = row.metric
-        return (metric.kind not in BUSINESS_KINDS, metric.method != Method.FROM_CASES)
-
-    return min(rows, key=rank) if rows else None
+    return min(rows, key=lambda row: row.metric.headline_rank) if rows else None

@@ -1,13 +1,14 @@
 """Reads of readiness snapshots (issue 8), for lists that show a pilot's score beside its other facts."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.core.exceptions import ObjectDoesNotExist
 
 from pilots.checks import SECTIONS
-from pilots.models import Pilot, ReadinessSnapshot
+from pilots.models import Pilot, ReadinessHistory, ReadinessSnapshot
 
-__all__ = ["HEADLINE_LABELS", "ReadinessSummary", "readiness_summary", "snapshot_of"]
+__all__ = ["HEADLINE_LABELS", "ReadinessSummary", "readiness_history", "readiness_summary", "snapshot_of"]
 
 HEADLINE_LABELS = {
     "on_track": "On track",
@@ -36,6 +37,14 @@ def snapshot_of(pilot: Pilot) -> ReadinessSnapshot | None:
         return pilot.readiness
     except ObjectDoesNotExist:
         return None
+
+
+def readiness_history(pilot: Pilot, *, since: date, until: date | None = None) -> list[dict]:
+    """The pilot's daily readiness rows from `since` (to `until`), oldest first."""
+    rows = ReadinessHistory.objects.filter(pilot=pilot, on__gte=since)
+    if until is not None:
+        rows = rows.filter(on__lte=until)
+    return list(rows.order_by("on").values("on", "score", "weakest_section", "sections"))
 
 
 def readiness_summary(snapshot: ReadinessSnapshot | None) -> ReadinessSummary | None:

@@ -14,14 +14,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import trigger_client_event
 
-from pilots import access
-from pilots.checks import SECTIONS
-from pilots.models import Pilot, ReadinessHistory, ReadinessSnapshot
+from pilots import access, selectors
+from pilots.checks import SECTIONS, status_label
+from pilots.models import Pilot
 from pilots.services import readiness
 
 CHART = {"width": 600, "height": 200, "left": 40, "right": 16, "top": 16, "bottom": 30}
 CHART_DAYS = 90
-STATUS_LABELS = {1.0: "verified", 0.5: "attested", 0.0: "missing", "not_due": "not yet due"}
 
 
 @dataclass(frozen=True)
@@ -42,11 +41,7 @@ def history_chart(pilot: Pilot, *, today: date) -> dict:
     """A server-rendered SVG of the score per day over the last 90 days (a day without a recompute keeps
     the score it had), with the weakest section of each point in its tooltip."""
     first = today - timedelta(days=CHART_DAYS - 1)
-    rows = list(
-        ReadinessHistory.objects.filter(pilot=pilot, on__gte=first, on__lte=today)
-        .order_by("on")
-        .values("on", "score", "weakest_section")
-    )
+    rows = selectors.readiness_history(pilot, since=first, until=today)
     width = CHART["width"] - CHART["left"] - CHART["right"]
     height = CHART["height"] - CHART["top"] - CHART["bottom"]
 
@@ -100,9 +95,9 @@ def history_chart(pilot: Pilot, *, today: date) -> dict:
     }
 
 
-def readiness_context(request: HttpRequest, pilot: Pilot) -> dict:
+def readiness_context(pilot: Pilot) -> dict:
     """What the panel shows (three queries: the snapshot, the pending mark, the history)."""
-    snapshot = ReadinessSnapshot.objects.filter(pilot=pilot).first()
+    snapshot = selectors.snapshot_of(pilot)
     pending = readiness.is_pending(pilot.pk)
     sections, failing, by_section = [], [], {}
     if snapshot is not None:
@@ -122,10 +117,10 @@ def readiness_context(request: HttpRequest, pilot: Pilot) -> dict:
         for row in snapshot.failing:
             found = results.get(row["id"], {})
             failing.append(
-                {**row, "evidence": found.get("evidence", {}), "label": STATUS_LABELS[row["status"]]}
+                {**row, "evidence": found.get("evidence", {}), "label": status_label(row["status"])}
             )
         for row in snapshot.checks:
-            by_section.setdefault(row["section"], []).append({**row, "label": STATUS_LABELS[row["status"]]})
+            by_section.setdefault(row["section"], []).append({**row, "label": status_label(row["status"])})
     return {
         "snapshot": snapshot,
         "readiness_pending": pending or snapshot is None,
@@ -141,7 +136,7 @@ def readiness_context(request: HttpRequest, pilot: Pilot) -> dict:
 @require_GET
 def readiness_panel(request: HttpRequest, pilot_id: int) -> HttpResponse:
     pilot = access.pilot_for(request.user, pilot_id)
-    context = readiness_context(request, pilot)
+    context = readiness_context(pilot)
     response = TemplateResponse(request, "pilots/pilot_detail.html#readiness-panel", context)
     if request.GET.get("was") == "pending" and not context["readiness_pending"]:
         # The recompute this panel waited for has landed: whatever shows checks refreshes with it.

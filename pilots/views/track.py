@@ -68,6 +68,6 @@ def track_response(
         "conditions": selectors.open_conditions(pilot),
         "activity": selectors.activity(pilot),
         **inputs_panel_context(pilot),
-        **readiness_context(request, pilot),
+        **readiness_context(pilot),
     }
     return TemplateResponse(request, "pilots/pilot_detail.html", context, status=status)

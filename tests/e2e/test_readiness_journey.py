@@ -16,22 +16,12 @@ from pilots.services import gates, readiness, standards
 from pilots.services import pilots as pilot_services
 from tests import factories
 from tests.e2e.journey import Navigations, assert_not_reloaded, mark_page, sign_in
+from tests.test_checks_inputs import SPEC
 from tests.views.test_metrics_helpers import define, measure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-SPEC = {
-    "inputs": [
-        {"name": "amount", "type": "number", "required": True, "min": 0},
-        {"name": "start", "type": "date", "required": True},
-        {"name": "end", "type": "date", "required": True},
-        {"name": "at", "type": "datetime", "required": True},
-    ],
-    "rules": [{"kind": "compare", "left": "end", "op": ">=", "right": "start"}],
-    "event_time_field": "at",
-    "max_lateness_hours": 24,
-}
 
 
 class Team:
