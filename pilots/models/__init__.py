@@ -3,6 +3,7 @@ from pilots.models.cases import CONFORMING, AIVersion, Case, CaseUpload, InputSt
 from pilots.models.gates import Attestation, GateCondition, GateDecision, GateRequest, Outcome
 from pilots.models.integration import ApiKey, IdempotencyRecord, WebhookDelivery, WebhookEndpoint
 from pilots.models.pilots import STAGE_ORDER, Pilot, Stage, Status, next_stage, stage_index
+from pilots.models.portfolio import PortfolioWeek
 from pilots.models.readiness import ReadinessHistory, ReadinessMark, ReadinessSnapshot
 from pilots.models.workspaces import Membership, Role, Workspace
 
@@ -25,6 +26,7 @@ __all__ = [
     "Membership",
     "Outcome",
     "Pilot",
+    "PortfolioWeek",
     "ReadinessHistory",
     "ReadinessMark",
     "ReadinessSnapshot",

@@ -36,6 +36,30 @@ class ReadinessSnapshot(models.Model):
     business_unit = models.CharField(max_length=120, blank=True)
     program_manager_id = models.BigIntegerField(null=True)
     workflow_owner_id = models.BigIntegerField(null=True)
+    # The dashboard's facts as columns (issue 9), taken from the figures above when the snapshot is built
+    # (pilots.portfolio.snapshot_columns), so the portfolio is summed, counted and filtered in SQL.
+    # Value delivered per month, and what the targets would deliver, by kind (None: no such metric).
+    value_hours = models.FloatField(null=True)
+    value_errors = models.FloatField(null=True)
+    value_touchpoints = models.FloatField(null=True)
+    value_spend = models.FloatField(null=True)
+    target_hours = models.FloatField(null=True)
+    target_errors = models.FloatField(null=True)
+    target_touchpoints = models.FloatField(null=True)
+    target_spend = models.FloatField(null=True)
+    # Days the pilot spent in each stage before production, the current stint to the day it was computed.
+    days_proposed = models.PositiveIntegerField(null=True)
+    days_define_success = models.PositiveIntegerField(null=True)
+    days_standardize_inputs = models.PositiveIntegerField(null=True)
+    days_exception_paths = models.PositiveIntegerField(null=True)
+    days_feedback_loops = models.PositiveIntegerField(null=True)
+    # What can hold a pilot up: its gate record and its queue.
+    stage_entered_at = models.DateTimeField(null=True)
+    last_gate_decision_at = models.DateTimeField(null=True)
+    pending_request_since = models.DateTimeField(null=True)
+    overdue_conditions = models.PositiveIntegerField(default=0)
+    overdue_escalations = models.PositiveIntegerField(default=0)
+    score_14_days_ago = models.PositiveSmallIntegerField(null=True)
     computed_at = models.DateTimeField()
     # A hash of everything above but computed_at: a recompute that finds the same content only moves
     # computed_at instead of rewriting the row.

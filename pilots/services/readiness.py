@@ -32,7 +32,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from pilots import checks, scoring
+from pilots import checks, portfolio, scoring
 from pilots.models import Pilot, ReadinessHistory, ReadinessMark, ReadinessSnapshot
 from pilots.services import bulk
 from pilots.services.queue import publish
@@ -161,6 +161,7 @@ def _recompute_batch(ids: list[int], *, now: datetime) -> list[int]:
     for pilot_id, pilot in pilots.items():
         readiness = scoring.score(results.get(pilot_id, {}))
         sections = {s.section: s.as_dict() for s in readiness.sections}
+        figures = {key: values.get(pilot_id, {}) for key, values in contributed.items()}
         snapshots.append(
             ReadinessSnapshot(
                 pilot_id=pilot_id,
@@ -180,13 +181,14 @@ def _recompute_batch(ids: list[int], *, now: datetime) -> list[int]:
                     }
                     for c, r in readiness.failing
                 ],
-                figures={key: values.get(pilot_id, {}) for key, values in contributed.items()},
+                figures=figures,
                 stage=pilot["stage"],
                 status=pilot["status"],
                 business_unit=pilot["business_unit"],
                 program_manager_id=pilot["program_manager_id"],
                 workflow_owner_id=pilot["workflow_owner_id"],
                 computed_at=now,
+                **portfolio.snapshot_columns(figures),
             )
         )
         snapshots[-1].digest = _digest(snapshots[-1])
@@ -233,6 +235,7 @@ def _digest(snapshot: ReadinessSnapshot) -> str:
     """Equal content, equal digest (marshal: a tenth of json.dumps's time). A dict built in another order
     only costs one rewrite; so does a new Python version."""
     content = [getattr(snapshot, name) for name in DIGESTED]
+    content = [value.timestamp() if isinstance(value, datetime) else value for value in content]
     try:
         data = marshal.dumps(content)
     except ValueError:  # something marshal cannot write (a Decimal in a figure): JSON's text
