@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pilots.middleware.workspace_timezone",
+    "pilots.middleware.vary_on_htmx",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -222,6 +223,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "pilots.tasks.recompute_all_readiness",
         "schedule": crontab(hour=2, minute=30),
     },
+    # issue 9: the portfolio's week for the trend, then the leaders' digest (Monday morning, UTC).
+    "record-portfolio-weeks": {
+        "task": "pilots.tasks.record_portfolio_weeks",
+        "schedule": crontab(day_of_week="mon", hour=5, minute=0),
+    },
+    "send-portfolio-digests": {
+        "task": "pilots.tasks.send_portfolio_digests",
+        "schedule": crontab(day_of_week="mon", hour=6, minute=0),
+    },
     "resend-unsent-gate-request-emails": {
         "task": "pilots.tasks.send_unsent_gate_request_emails",
         "schedule": 300.0,
@@ -254,6 +264,10 @@ API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
 REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 30, minimum=1)
 # Issue 8: a write's readiness recompute waits this long, so a burst of writes ends in one recompute.
 READINESS_DEBOUNCE_SECONDS = env_int("READINESS_DEBOUNCE_MS", 750, minimum=0) / 1000
+# Issue 9: the portfolio dashboard calls a pilot stuck after this many days without a gate decision, or
+# with a gate request waiting on its owner this many days.
+PORTFOLIO_STUCK_DAYS = env_int("PORTFOLIO_STUCK_DAYS", 30, minimum=1)
+PORTFOLIO_WAITING_DAYS = env_int("PORTFOLIO_WAITING_DAYS", 7, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads stream to a temporary file, never into memory
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

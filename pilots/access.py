@@ -31,6 +31,7 @@ RULES: dict[str, frozenset[str]] = {
     "edit_workspace": frozenset({ADMIN}),
     "create_pilot": frozenset({ADMIN, PM}),
     "manage_integrations": frozenset({ADMIN}),  # API keys and webhook endpoints
+    "view_portfolio": frozenset({ADMIN, PM, LEADER}),  # the portfolio dashboard and its export
     # pilot-level
     "view_pilot": EVERY_ROLE,
     "edit_pilot": frozenset({ADMIN, PM}),

@@ -41,6 +41,18 @@ def writer(out: IO[str]):
     return SafeWriter()
 
 
+class _Echo:
+    """A file that hands back what is written to it, so each CSV line can be streamed as made."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def streaming_writer():
+    """A neutralising csv writer whose writerow returns the line, for StreamingHttpResponse."""
+    return writer(_Echo())
+
+
 def _text(binary: IO[bytes]) -> IO[str]:
     return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline="")
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from pilots.services import idempotency, notifications, readiness, uploads, webhooks
+from pilots.services import idempotency, notifications, portfolio, readiness, uploads, webhooks
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
@@ -61,3 +61,13 @@ def sweep_readiness() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=1800, time_limit=1900)
 def recompute_all_readiness() -> int:
     return readiness.recompute_all()
+
+
+@shared_task(soft_time_limit=600, time_limit=660)
+def record_portfolio_weeks() -> int:
+    return portfolio.record_all_weeks()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def send_portfolio_digests() -> int:
+    return portfolio.send_all_digests()

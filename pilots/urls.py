@@ -1,6 +1,17 @@
 from django.urls import path
 
-from pilots.views import cases, gates, health, integrations, pilots, readiness, standards, uploads, workspaces
+from pilots.views import (
+    cases,
+    gates,
+    health,
+    integrations,
+    pilots,
+    portfolio,
+    readiness,
+    standards,
+    uploads,
+    workspaces,
+)
 
 urlpatterns = [
     path("", workspaces.root, name="home"),
@@ -41,6 +52,8 @@ urlpatterns = [
         integrations.webhook_replay,
         name="webhook_replay",
     ),
+    path("w/<slug:slug>/portfolio/", portfolio.portfolio_dashboard, name="portfolio"),
+    path("w/<slug:slug>/portfolio/export.csv", portfolio.portfolio_export, name="portfolio_export"),
     path("w/<slug:slug>/pilots/", pilots.pilot_list, name="pilot_list"),
     path("w/<slug:slug>/pilots/new/", pilots.pilot_create, name="pilot_create"),
     path("pilots/<int:pilot_id>/", pilots.pilot_detail, name="pilot_detail"),

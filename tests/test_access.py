@@ -17,6 +17,7 @@ STEP4 = ("incorporate_corrections", "edit_reason_codes", "set_acceptable_correct
 # persona → the actions it may take on `team.pilot` (whose workflow owner is `owner`).
 EXPECTED = {
     "admin": {
+        "view_portfolio",
         "view_workspace",
         "manage_members",
         "edit_workspace",
@@ -32,6 +33,7 @@ EXPECTED = {
         *STEP4,
     },
     "pm": {
+        "view_portfolio",
         "view_workspace",
         "create_pilot",
         "view_pilot",
@@ -59,7 +61,7 @@ EXPECTED = {
     # A workflow owner who does not own this pilot gets none of the owner's pilot actions.
     "other_owner": {"view_workspace", "view_pilot", "review_queue"},
     "reviewer": {"view_workspace", "view_pilot", "review_cases", "review_queue", "record_correction"},
-    "leader": {"view_workspace", "view_pilot"},
+    "leader": {"view_workspace", "view_pilot", "view_portfolio"},
 }
 
 

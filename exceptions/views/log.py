@@ -16,6 +16,7 @@ from exceptions import selectors
 from exceptions.models import Decision, Outcome
 from exceptions.selectors import LogFilters
 from pilots import access, csvio
+from pilots.htmx import swaps_part
 from pilots.models import Case, Pilot
 
 PAGE_SIZE = 50
@@ -68,7 +69,7 @@ def decision_log(request: HttpRequest, pilot_id: int) -> HttpResponse:
         "filtered": bool(query),
         "outcome_labels": OUTCOME_LABELS,
     }
-    if request.htmx and not request.htmx.boosted:
+    if swaps_part(request):
         return TemplateResponse(request, "exceptions/decision_log.html#log-table", context)
     context |= {
         "kinds": KINDS,
@@ -80,20 +81,13 @@ def decision_log(request: HttpRequest, pilot_id: int) -> HttpResponse:
     return TemplateResponse(request, "exceptions/decision_log.html", context)
 
 
-class _Echo:
-    """A file that hands back what is written to it, so each CSV line can be streamed as made."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _local(at: datetime | None, zone) -> str:
     return timezone.localtime(at, zone).isoformat() if at else ""
 
 
 def csv_lines(rows, zone) -> Iterator[str]:
     """The log as CSV lines, every cell neutralised against spreadsheet formulas."""
-    out = csvio.writer(_Echo())
+    out = csvio.streaming_writer()
     yield out.writerow(CSV_HEADER)
     for row in rows.iterator(chunk_size=2000):
         yield out.writerow(

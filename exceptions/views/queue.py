@@ -16,6 +16,7 @@ from exceptions import access, selectors
 from exceptions.models import Escalation, Outcome, RoutingRule
 from exceptions.selectors import QueueFilters
 from pilots import access as hub_access
+from pilots.htmx import swaps_part
 from pilots.models import Case, Pilot, Workspace
 
 PAGE_SIZE = 50
@@ -142,7 +143,7 @@ def _choices(workspace: Workspace) -> dict:
 def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = hub_access.workspace_for(request.user, slug, need="review_queue")
     context = list_context(request, workspace, request.GET, selected=None)
-    if request.htmx and not request.htmx.boosted:
+    if swaps_part(request):
         return TemplateResponse(request, "exceptions/queue.html#queue-list", context)
     context |= _choices(workspace) | {"membership": workspace.membership}
     return TemplateResponse(request, "exceptions/queue.html", context)

@@ -36,6 +36,7 @@ from exceptions.views.queue import (
     queue_query_of,
     time_left,
 )
+from pilots.htmx import swaps_part
 from pilots.models import Workspace
 
 
@@ -165,7 +166,7 @@ def _panel_and_list(request: HttpRequest, context: dict, *, status: int = 200) -
 @require_GET
 def review_case(request: HttpRequest, escalation_id: int) -> HttpResponse:
     escalation = access.escalation_for(request.user, escalation_id)
-    in_queue = bool(request.htmx) and not request.htmx.boosted
+    in_queue = swaps_part(request)
     context = panel_context(
         request, escalation, queue_query=queue_query_of(request.GET, page=True), in_queue=in_queue
     )

@@ -27,6 +27,7 @@ from exceptions.services import refinement, routing
 from exceptions.services import rules as rule_services
 from exceptions.services.refinement import RuleStats, SuggestionRefused
 from pilots import access
+from pilots.htmx import swaps_part
 from pilots.models import Case, InputStandard, Pilot
 from pilots.services.intake import current_standard
 from pilots.services.queue import enqueue_on_commit
@@ -133,7 +134,7 @@ def _editor_page(
         "stale_fields": stale_fields(table, standard),
         "starter": starter,
     }
-    if request.htmx and not request.htmx.boosted and editor is not None:
+    if swaps_part(request) and editor is not None:
         return TemplateResponse(request, "exceptions/rules_edit.html#editor", context, status=status)
     return TemplateResponse(request, "exceptions/rules_edit.html", context, status=status)
 

@@ -27,6 +27,7 @@ from feedback.models import Correction, Target
 from feedback.services import corrections as correction_services
 from feedback.services import incorporation, taxonomy
 from pilots import access
+from pilots.htmx import swaps_part
 from pilots.models import AIVersion, Case, InputStandard, Pilot
 from pilots.views.errors import add_errors
 
@@ -42,7 +43,7 @@ FILTER_NAMES = ("state", "reason", "field", "ai_version", "source")
 
 def _correct_page(request: HttpRequest, pilot: Pilot, case: Case, form: CorrectionForm, *, status: int = 200):
     context = {"pilot": pilot, "workspace": pilot.workspace, "case": case, "form": form}
-    if request.htmx and not request.htmx.boosted:
+    if swaps_part(request):
         return TemplateResponse(request, "feedback/case_correct.html#correct-form", context, status=status)
     return TemplateResponse(request, "feedback/case_correct.html", context, status=status)
 
@@ -289,7 +290,7 @@ def list_context(
 
 
 def _list_page(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
-    if request.htmx and not request.htmx.boosted:
+    if swaps_part(request):
         return TemplateResponse(request, "feedback/corrections.html#corrections-list", context, status=status)
     pilot = context["pilot"]
     context |= {

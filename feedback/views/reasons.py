@@ -12,6 +12,7 @@ from feedback.forms import ReasonAddForm, ReasonEditForm
 from feedback.models import ReasonCode
 from feedback.services import taxonomy
 from pilots import access
+from pilots.htmx import swaps_part
 from pilots.models import Pilot
 from pilots.views.errors import add_errors
 
@@ -42,7 +43,7 @@ def _reasons_page(
         "add_form": add_form or ReasonAddForm(),
         "message": message,
     }
-    if request.htmx and not request.htmx.boosted:
+    if swaps_part(request):
         return TemplateResponse(request, "feedback/reason_codes.html#reason-list", context, status=status)
     return TemplateResponse(request, "feedback/reason_codes.html", context, status=status)
 

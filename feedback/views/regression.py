@@ -87,20 +87,13 @@ def regression_set_jsonl(request: HttpRequest, pilot_id: int) -> StreamingHttpRe
     return _download(pilot, incorporation.jsonl_lines(pilot), "jsonl", "application/x-ndjson; charset=utf-8")
 
 
-class _Echo:
-    """A file that hands back what is written to it, so each CSV line can be streamed as made."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def csv_lines(pilot: Pilot) -> Iterator[str]:
     """The regression set as CSV: the JSON columns as JSON text, every cell neutralised against formulas."""
-    out = csvio.writer(_Echo())
+    out = csvio.streaming_writer()
     yield out.writerow(CSV_HEADER)
     for entry in incorporation.regression_cases(pilot):
         yield out.writerow(

@@ -2,4 +2,5 @@
 
 from pilots.selectors.cases import *  # noqa: F403
 from pilots.selectors.pilots import *  # noqa: F403
+from pilots.selectors.portfolio import *  # noqa: F403
 from pilots.selectors.readiness import *  # noqa: F403

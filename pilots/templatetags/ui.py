@@ -1,6 +1,7 @@
 from django import template
 
 from pilots.checks import SECTIONS
+from pilots.models import Stage
 
 register = template.Library()
 
@@ -55,3 +56,35 @@ def ago(value) -> str:
 def section_label(key: str) -> str:
     """The readable name of a readiness section key: "edge_cases" → "Edge cases"."""
     return SECTIONS.get(key, key)
+
+
+@register.filter
+def figure(value) -> str:
+    """A dashboard figure as people read it: 12,400 · 38 · 6.2 · – for none."""
+    if value is None:
+        return "–"
+    if abs(value) >= 100 or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+@register.filter
+def pct(value) -> str:
+    """A share already in per cent (38.5 → "38.5%"), – for none."""
+    return "–" if value is None else f"{value:g}%"
+
+
+@register.filter
+def stage_label(stage: str) -> str:
+    return dict(Stage.choices).get(stage, stage)
+
+
+@register.filter
+def value_of(row: dict, suffix: str):
+    """`{{ unit|value_of:"hours" }}` — a business unit's summed value of one kind."""
+    return row.get(f"value_{suffix}")
+
+
+@register.filter
+def target_of(row: dict, suffix: str):
+    return row.get(f"target_{suffix}")

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pilots import access, selectors
 from pilots.forms.cases import CaseIntakeForm, ThresholdForm, threshold_percent
+from pilots.htmx import swaps_part
 from pilots.models import AuditEvent, Case, InputStandard, Pilot
 from pilots.selectors import CaseFilters
 from pilots.services import intake
@@ -44,7 +45,7 @@ def case_list(request: HttpRequest, pilot_id: int) -> HttpResponse:
         "query": query.urlencode(),
         "filtered": any(getattr(filters, name) for name in CaseFilters.__dataclass_fields__),
     }
-    if request.htmx and not request.htmx.boosted:
+    if swaps_part(request):
         return TemplateResponse(request, "pilots/case_list.html#case-table", context)
     context |= {
         "kinds": KIND_LABELS.items(),

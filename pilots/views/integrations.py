@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pilots import access
 from pilots.forms.integrations import ApiKeyForm, EndpointActiveForm, WebhookEndpointForm
+from pilots.htmx import swaps_part
 from pilots.models import ApiKey, WebhookDelivery, WebhookEndpoint, Workspace
 from pilots.services import api_keys, webhooks
 from pilots.services.api_keys import NewKey
@@ -181,7 +182,7 @@ def webhook_deliveries(request: HttpRequest, slug: str, endpoint_id: int) -> Htt
         "query": "",
         "may_send": endpoint.active and endpoint.paused_at is None,
     }
-    if request.htmx and not request.htmx.boosted:
+    if swaps_part(request):
         return TemplateResponse(request, "pilots/integrations_deliveries.html#delivery-table", context)
     return TemplateResponse(request, "pilots/integrations_deliveries.html", context)
 

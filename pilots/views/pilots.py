@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pilots import access, selectors
 from pilots.forms import AttestationForm, PilotForm
+from pilots.htmx import swaps_part
 from pilots.models import Role, Stage, Status
 from pilots.services import gates as gate_services
 from pilots.services import pilots as pilot_services
@@ -40,7 +41,7 @@ def pilot_list(request: HttpRequest, slug: str) -> HttpResponse:
         "query": query.urlencode(),
         "can": access.allowed_actions(workspace.membership),
     }
-    if request.htmx and not request.htmx.boosted:
+    if swaps_part(request):
         return TemplateResponse(request, "pilots/pilot_list.html#pilot-table", context)
     context |= {
         "stages": Stage.choices,

@@ -17,6 +17,7 @@ from django_htmx.http import trigger_client_event
 from pilots import access, selectors
 from pilots.forms.cases import AIVersionForm, ThresholdForm, threshold_percent
 from pilots.forms.standards import FORMSETS, StandardEditor, blank_row
+from pilots.htmx import swaps_part
 from pilots.models import InputStandard, Pilot
 from pilots.services import standards as standard_services
 from pilots.standards import csv_template, json_schema
@@ -49,7 +50,7 @@ def _standard_page(
     request: HttpRequest, pilot: Pilot, *, status: int = 200, event: str = "", **extra
 ) -> HttpResponse:
     context = _standard_context(request, pilot, **extra)
-    if request.htmx and not request.htmx.boosted:
+    if swaps_part(request):
         response = TemplateResponse(request, "pilots/standard.html#standard-body", context, status=status)
         if event:
             trigger_client_event(response, event)
@@ -247,6 +248,6 @@ def ai_versions(request: HttpRequest, pilot_id: int) -> HttpResponse:
         "message": message,
     }
     status = 422 if form.errors else 200
-    if request.htmx and not request.htmx.boosted:
+    if swaps_part(request):
         return TemplateResponse(request, "pilots/ai_versions.html#ai-versions", context, status=status)
     return TemplateResponse(request, "pilots/ai_versions.html", context, status=status)

@@ -12,6 +12,7 @@ from django_htmx.http import trigger_client_event
 
 from pilots import access, selectors
 from pilots.forms.cases import UploadForm
+from pilots.htmx import swaps_part
 from pilots.models import CaseUpload
 from pilots.services import uploads as upload_services
 from pilots.views.errors import add_errors
@@ -100,7 +101,7 @@ def upload_detail(request: HttpRequest, pilot_id: int, upload_id: int) -> HttpRe
     if request.htmx and request.GET.get("compact"):
         return _status(request, pilot, upload)
     context = _context(pilot, upload)
-    if request.htmx and not request.htmx.boosted:
+    if swaps_part(request):
         return TemplateResponse(request, "pilots/upload_detail.html#progress", context)
     return TemplateResponse(request, "pilots/upload_detail.html", context)
 
