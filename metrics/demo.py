@@ -51,8 +51,8 @@ PLANS: dict[str, tuple[Plan, ...]] = {
     "claims": (
         Plan("Claim cycle time", Kind.CYCLE_TIME, 6.5, 2.5, method=COMPUTED,
              source="Loss date to triage decision, average of the quarter before the pilot (claims system)."),
-        Plan("Misrouted claims", Kind.ERROR_RATE, 8, 3, method=COMPUTED,
-             source="Claims re-routed by an adjuster after triage, quarter before the pilot."),
+        Plan("Misrouted claims", Kind.ERROR_RATE, 14, 5, method=COMPUTED,
+             source="Claims re-routed by an adjuster after triage, quarter before the pilot (1 in 7)."),
     ),
     "invoices": (
         Plan("Touchpoints per invoice", Kind.TOUCHPOINTS, 3, 0.8, unit="touchpoints per invoice",
@@ -63,7 +63,7 @@ PLANS: dict[str, tuple[Plan, ...]] = {
     "email": (
         Plan("Time for an email to reach the right team", Kind.CYCLE_TIME, 48, 12, unit="hours",
              method=COMPUTED, source="Shared inbox: arrival to assignment, average of the last quarter."),
-        Plan("Emails sent to the wrong team", Kind.ERROR_RATE, 14, 4, method=COMPUTED,
+        Plan("Emails sent to the wrong team", Kind.ERROR_RATE, 20, 6, method=COMPUTED,
              source="Emails re-assigned by the receiving team, last quarter."),
     ),
     "underwriting": (

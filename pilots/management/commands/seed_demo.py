@@ -4,6 +4,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from pilots.demo import DEMO_PASSWORD, PEOPLE
+from pilots.demo import portfolio as demo_portfolio
 from pilots.demo.integration import DEMO_KEY_NAME, ensure_demo_key
 from pilots.discovery import app_modules
 from pilots.models import Pilot, Workspace
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         readiness.recompute(
             pilot_ids=Pilot.objects.filter(workspace=ctx.workspace).values_list("id", flat=True)
         )
+        # The portfolio dashboard's trend: the weeks behind the demo, then this one.
+        demo_portfolio.backfill(ctx.workspace)
         for line in ctx.log:
             self.stdout.write(f"seed_demo: {line}")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
