@@ -14,8 +14,10 @@ ratio decides).
   g. the readiness engine (issue 8): a full recompute of every pilot vs one plain GROUP BY over the same
      cases, one pilot's recompute, and (with REDIS_URL) a write's latency to its new snapshot through a
      real worker on Redis
+  h. the portfolio dashboard (issue 9): its server time over 10,000 pilots and 2,000,000 cases vs a trivial
+     view that reads one row, through the same request handling
 
-b, c, d, g (and f's COPY reference) need PostgreSQL: DATABASE_URL names a server where the bench may create
+b, c, d, g, h (and f's COPY reference) need PostgreSQL: DATABASE_URL names a server where the bench may create
 its own database (`prodready_bench`, dropped afterwards); the database DATABASE_URL names is never
 touched. Without it they print that they were skipped.
 
@@ -46,7 +48,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller data and fewer runs (about 20 s)")
     parser.add_argument("--repetitions", type=int, help="runs per figure (default 5, quick 3)")
-    parser.add_argument("--only", default="abcdefg", help="which parts to run, e.g. --only ae")
+    parser.add_argument("--only", default="abcdefgh", help="which parts to run, e.g. --only ae")
     parser.add_argument("--database", default=BENCH_DATABASE, help="name of the throwaway bench database")
     parser.add_argument("--api-cases", type=int, help="f: cases per run (default 100,000; quick 20,000)")
     parser.add_argument("--profile", action="store_true", help="f: also print a cProfile of the API passes")
@@ -81,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     repetitions = args.repetitions or (3 if args.quick else 5)
     workdir = Path(tempfile.mkdtemp(prefix="prodready-bench-"))
     url = os.environ.get("DATABASE_URL", "")
-    postgres = urlsplit(url).scheme in POSTGRES_SCHEMES and bool({"b", "c", "d", "f", "g"} & set(args.only))
+    postgres = urlsplit(url).scheme in POSTGRES_SCHEMES and bool(
+        {"b", "c", "d", "f", "g", "h"} & set(args.only)
+    )
     # Production settings (DEBUG off keeps Django from logging every query), in a folder of our own: the
     # developer's database and files are never touched.
     os.environ["DEBUG"] = "0"
@@ -102,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
     from django.db import connection, connections
 
-    from bench import api, intake, load, metrics, readiness, routing, validation
+    from bench import api, intake, load, metrics, portfolio, readiness, routing, validation
     from bench.measure import say
 
     started = time.perf_counter()
@@ -176,6 +180,17 @@ def main(argv: list[str] | None = None) -> int:
                 )
             else:
                 say("g. readiness: skipped, PostgreSQL only (DATABASE_URL is not set)")
+            say()
+        if "h" in args.only:
+            if postgres:
+                portfolio.run(
+                    quick=args.quick,
+                    repetitions=repetitions,
+                    pilots=args.metrics_pilots,
+                    cases=args.metrics_cases,
+                )
+            else:
+                say("h. portfolio dashboard: skipped, PostgreSQL only (DATABASE_URL is not set)")
             say()
         say(f"bench finished in {time.perf_counter() - started:.0f} s")
     finally:

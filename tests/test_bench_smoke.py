@@ -61,3 +61,24 @@ def test_the_api_part_measures_against_copy_on_postgresql(postgres):
     assert "× COPY" in out and "target ≥ 0.2×" in out  # the ratio to COPY, whatever it is on this machine
     assert "COPY of the same rows" in out and "rows/s" in out
     assert "× first pass" in out
+
+
+def test_the_dashboard_part_measures_against_a_one_row_view_on_postgresql(postgres):
+    """h on PostgreSQL, small: the dashboard beside a view that reads one row, its queries counted."""
+    server = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
+    result = subprocess.run(
+        [sys.executable, "bench/run.py", "--quick", "--only", "h", "--repetitions", "1",
+         "--database", f"prodready_bench_smoke_h_{os.getpid()}"],
+        cwd=ROOT,
+        env=dict(os.environ, DATABASE_URL=server),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "h. portfolio dashboard: 100 pilots" in out
+    dashboard = next(line for line in out.splitlines() if line.strip().startswith("dashboard "))
+    assert "15 queries" in dashboard
+    assert "× one-row view" in out and "target ≤ 80×" in out
