@@ -462,6 +462,77 @@ def test_deliver_checks_the_address_again_when_it_sends(team, receiver, settings
         webhooks.check_url(receiver.url)
 
 
+def test_a_delivery_to_a_name_keeps_the_name_in_its_host_header(team, receiver, monkeypatch, capture):
+    """The connection goes to the address the attempt resolved; the request still names the host (for
+    virtual hosts, and for TLS: the server name and the certificate check keep it too)."""
+    port = receiver.url.split(":")[2].split("/")[0]
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def resolve(host, *args, **kwargs):
+        if host != "hooks.test":
+            return real(host, *args, **kwargs)
+        lookups.append(host)
+        # Checked first; any later lookup would take the request elsewhere (TEST-NET-1: nobody there).
+        address = "127.0.0.1" if len(lookups) == 1 else "192.0.2.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(args[0] or 0) if args else 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    receiver.url = f"http://hooks.test:{port}/hooks"
+    register(team, receiver)
+    WebhookEndpoint.objects.exclude(url=receiver.url).delete()
+    lookups.clear()
+
+    [delivery_id] = emit(team, capture)
+
+    assert WebhookDelivery.objects.get(pk=delivery_id).state == "succeeded"
+    assert lookups == ["hooks.test"]
+    [arrived] = receiver.hooks
+    assert arrived.verified and arrived.headers["Host"] == f"hooks.test:{port}"
+
+
+def test_a_name_pointed_inside_after_its_check_is_not_called_there(
+    team, receiver, settings, monkeypatch, capture
+):
+    """DNS rebinding: the name resolves outside when the attempt checks it and inside a moment later. The
+    connection goes to the checked address, never to a second lookup's."""
+    register(team, receiver)
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def resolve(host, port, *args, **kwargs):
+        if host != "hooks.example.com":
+            return real(host, port, *args, **kwargs)
+        lookups.append(host)
+        address = "93.184.215.14" if len(lookups) % 2 else "127.0.0.1"  # outside, then inside, …
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
+
+    connected = []
+
+    def connect(where, *args, **kwargs):
+        connected.append(where)
+        raise ConnectionRefusedError("nobody there")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    endpoint = webhooks.register_endpoint(
+        workspace=team.workspace,
+        url="https://hooks.example.com/in",
+        events=["gate.decided"],
+        actor=team.admin,
+    )[0]
+    WebhookEndpoint.objects.exclude(pk=endpoint.pk).delete()
+    lookups.clear()
+    monkeypatch.setattr(socket, "create_connection", connect)
+
+    [delivery_id] = emit(team, capture)
+
+    assert connected == [("93.184.215.14", 443)]
+    assert lookups == ["hooks.example.com"]
+    assert "nobody there" in WebhookDelivery.objects.get(pk=delivery_id).last_error
+    assert receiver.requests == []
+
+
 # --- where events come from ---------------------------------------------------------------------------
 
 

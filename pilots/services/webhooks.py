@@ -10,11 +10,13 @@ A receiver recomputes the signature and rejects timestamps older than a few minu
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
 import secrets
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -52,8 +54,44 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         raise urllib.error.HTTPError(req.full_url, code, f"redirect to {newurl} refused", headers, fp)
 
 
-# No proxies from the environment: a proxy would carry requests past the address check.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+def _pinned(connection_class: type[http.client.HTTPConnection], address: str):
+    """A connection class that connects to `address`, the one the URL's check resolved, whatever the name
+    resolves to by then (DNS rebinding). The Host header, TLS server name and certificate check keep the
+    name."""
+
+    def connection(host: str, **kwargs) -> http.client.HTTPConnection:
+        opened = connection_class(host, **kwargs)
+        opened._create_connection = lambda where, *args: socket.create_connection((address, where[1]), *args)
+        return opened
+
+    return connection
+
+
+class _PinnedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, address: str):
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req):
+        return self.do_open(_pinned(http.client.HTTPConnection, self.address), req)
+
+
+class _PinnedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, address: str):
+        super().__init__(context=ssl.create_default_context())
+        self.address = address
+
+    def https_open(self, req):
+        return self.do_open(_pinned(http.client.HTTPSConnection, self.address), req, context=self._context)
+
+
+def _open(request: urllib.request.Request, address: str):
+    """POST to the checked address. No proxies from the environment (a proxy would carry the request past
+    the address check) and no redirects."""
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _NoRedirects, _PinnedHTTP(address), _PinnedHTTPS(address)
+    )
+    return opener.open(request, timeout=TIMEOUT_SECONDS)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -73,44 +111,50 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, toleranc
     return hmac.compare_digest(sign(secret, moment, body).encode(), signature.encode())
 
 
-def _public(host: str) -> bool:
-    """Whether every address the host resolves to is public (no loopback, private, link-local, shared
-    address space 100.64.0.0/10 — where some clouds keep their metadata service —, reserved…)."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror:
-        return False
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if (
-            not address.is_global
-            or address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-            or address.is_multicast
-            or address.is_unspecified
-        ):
-            return False
-    return True
+def _inside(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Loopback, private, link-local, shared address space 100.64.0.0/10 (where some clouds keep their
+    metadata service), reserved, multicast or unspecified."""
+    return (
+        not address.is_global
+        or address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    )
 
 
-def check_url(url: str) -> str:
-    """The endpoint URL if ProdReady may call it; refuses addresses inside the network (SSRF) unless
-    WEBHOOKS_ALLOW_PRIVATE is set."""
+def resolve(url: str) -> tuple[str, str]:
+    """The endpoint URL if ProdReady may call it, and the address to call it at: the name is resolved
+    once, here, and every address it resolves to must be outside the network (SSRF) unless
+    WEBHOOKS_ALLOW_PRIVATE is set. A delivery connects to that address, so the name cannot be pointed
+    inside between the check and the call."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValidationError({"url": "Give an http(s) URL."})
     if parts.scheme == "http" and not settings.WEBHOOKS_ALLOW_PRIVATE and not settings.DEBUG:
         raise ValidationError({"url": "Use https: deliveries carry your workspace's data."})
-    if not settings.WEBHOOKS_ALLOW_PRIVATE and not _public(parts.hostname):
-        raise ValidationError(
-            {"url": "This address is loopback, private or link-local (or does not resolve): refused."}
-        )
-    return url.strip()
+    refused = ValidationError(
+        {"url": "This address is loopback, private or link-local (or does not resolve): refused."}
+    )
+    try:
+        infos = socket.getaddrinfo(parts.hostname, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise refused from None
+    addresses = [info[4][0].split("%")[0] for info in infos]
+    if not addresses:
+        raise refused
+    if not settings.WEBHOOKS_ALLOW_PRIVATE and any(_inside(ipaddress.ip_address(a)) for a in addresses):
+        raise refused
+    return url.strip(), addresses[0]
 
 
-@transaction.atomic
+def check_url(url: str) -> str:
+    """The endpoint URL if ProdReady may call it (see `resolve`)."""
+    return resolve(url)[0]
+
+
 def register_endpoint(
     *, workspace: Workspace, url: str, events: list[str], actor
 ) -> tuple[WebhookEndpoint, str]:
@@ -216,9 +260,9 @@ def deliver(*, delivery_id: int, now: datetime | None = None) -> str:
     stamp = int(time.time())
     status, problem = None, ""
     try:
-        check_url(endpoint.url)  # the address may have changed since registration
+        url, address = resolve(endpoint.url)  # the name may point elsewhere since registration
         request = urllib.request.Request(
-            endpoint.url,
+            url,
             data=body,
             method="POST",
             headers={
@@ -230,7 +274,7 @@ def deliver(*, delivery_id: int, now: datetime | None = None) -> str:
                 "ProdReady-Signature": sign(endpoint.secret, stamp, body),
             },
         )
-        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
+        with _open(request, address) as response:
             status = response.status
         ok = 200 <= status < 300
         if not ok:

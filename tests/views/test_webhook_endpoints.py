@@ -389,7 +389,7 @@ def test_send_again_queues_a_new_pending_delivery(team, client_for, monkeypatch)
     endpoint = register(team)
     delivery = delivery_of(endpoint, state="failed", attempts=6)
     opened = []
-    monkeypatch.setattr(webhooks._OPENER, "open", lambda *args, **kwargs: opened.append(args))
+    monkeypatch.setattr(webhooks, "_open", lambda *args, **kwargs: opened.append(args))
     assert client_for(team.admin).post(replay_url(delivery)).status_code == 302
     again = WebhookDelivery.objects.exclude(pk=delivery.pk).get()
     assert again.state == "pending" and again.attempts == 0 and again.next_attempt_at is not None
