@@ -65,6 +65,9 @@ def run(*, quick: bool, repetitions: int, pilots: int | None, cases: int | None)
         != Pilot.objects.filter(workspace=workspace).count()
     ):
         readiness.recompute_all()  # untimed: every pilot has its snapshot, as after the first night
+    if connection.vendor == "postgresql":  # what autovacuum does soon after the night's writes (untimed)
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {ReadinessSnapshot._meta.db_table}")
     portfolio.record_week(workspace=workspace)
     client = Client(SERVER_NAME=_host())
     client.force_login(_leader(workspace))

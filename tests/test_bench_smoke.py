@@ -80,5 +80,5 @@ def test_the_dashboard_part_measures_against_a_one_row_view_on_postgresql(postgr
     out = result.stdout
     assert "h. portfolio dashboard: 100 pilots" in out
     dashboard = next(line for line in out.splitlines() if line.strip().startswith("dashboard "))
-    assert "15 queries" in dashboard
+    assert "14 queries" in dashboard
     assert "× one-row view" in out and "target ≤ 80×" in out

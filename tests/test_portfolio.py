@@ -51,7 +51,20 @@ def pilot_in(team, **fields):
 
 
 def summary(team, **filters):
-    return selectors.portfolio_summary(team.workspace, PortfolioFilters(**filters))
+    return selectors.portfolio_summary(team.workspace, PortfolioFilters(**filters), now=timezone.now())
+
+
+def lists(team, number=1, **filters):
+    """The page of stuck pilots and the pilots whose readiness fell, as the dashboard reads them."""
+    chosen = PortfolioFilters(**filters)
+    now = timezone.now()
+    return selectors.watch_lists(
+        team.workspace,
+        chosen,
+        selectors.portfolio_summary(team.workspace, chosen, now=now),
+        now=now,
+        number=number,
+    )
 
 
 # --- the funnel ----------------------------------------------------------------------------------------
@@ -118,7 +131,7 @@ def test_readiness_is_spread_over_bands_and_the_weakest_sections_are_ranked(team
     got = summary(team)
     assert dict(got.bands) == {"0–19": 1, "20–39": 0, "40–59": 2, "60–79": 0, "80–100": 1}
     assert (got.scored, got.unscored, got.median_score) == (4, 1, 50)
-    weakest = selectors.weakest_sections(team.workspace, PortfolioFilters())
+    weakest = selectors.weakest_sections(summary(team))
     assert [(row["label"], row["pilots"]) for row in weakest] == [("Value", 3), ("Trust", 1)]
 
 
@@ -127,7 +140,7 @@ def test_pilots_whose_readiness_fell_are_listed_the_largest_fall_first(team):
     big = snap(pilot_in(team, name="Fell hard"), score=20, score_14_days_ago=75)
     snap(pilot_in(team), score=80, score_14_days_ago=60)  # rose
     snap(pilot_in(team), score=30, score_14_days_ago=None)  # no earlier figure
-    fell = selectors.fallen(team.workspace, PortfolioFilters())
+    _stuck, fell = lists(team)
     assert [row["pilot_id"] for row in fell] == [big.pilot_id, team.pilot.pk]
     assert fell[0]["name"] == "Fell hard"
     assert summary(team).fell == 2
@@ -164,7 +177,7 @@ def test_value_is_summed_per_kind_against_the_targets_and_per_business_unit(team
     assert value["spend"]["unit"] == "EUR" and value["spend"]["per_month"] == 5000.0
     assert value["touchpoints"]["per_month"] is None and value["touchpoints"]["share"] is None
     assert "cases per month" in value["hours"]["how"]
-    units = {row["name"]: row for row in selectors.business_unit_values(team.workspace, PortfolioFilters())}
+    units = {row["name"]: row for row in summary(team).units}
     assert units["Claims"]["value_hours"] == 150.0 and units["Claims"]["pilots"] == 2
     assert units["Finance"]["value_errors"] == 12.5 and units["Finance"]["pilots"] == 1  # stopped left out
 
@@ -173,7 +186,7 @@ def test_value_is_summed_per_kind_against_the_targets_and_per_business_unit(team
 
 
 def stuck(team, **filters):
-    page = selectors.stuck_page(team.workspace, PortfolioFilters(**filters), now=timezone.now(), number=1)
+    page, _fell = lists(team, **filters)
     return {row["pilot_id"]: row for row in page.object_list}
 
 
@@ -233,10 +246,10 @@ def test_overdue_conditions_are_stuck_on_the_condition_owner_and_late_escalation
 
 def test_stuck_pilots_come_longest_held_first_a_page_at_a_time(team):
     pilots = [snap(pilot_in(team), last_gate_decision_at=NOW - timedelta(days=31 + n)) for n in range(25)]
-    page = selectors.stuck_page(team.workspace, PortfolioFilters(), now=timezone.now(), number=1)
+    page, _fell = lists(team)
     assert page.paginator.count == 25 and len(page.object_list) == 20
     assert page.object_list[0]["pilot_id"] == pilots[-1].pilot_id
-    second = selectors.stuck_page(team.workspace, PortfolioFilters(), now=timezone.now(), number=2)
+    second, _fell = lists(team, number=2)
     assert [row["pilot_id"] for row in second.object_list] == [p.pilot_id for p in reversed(pilots[:5])]
 
 
@@ -360,9 +373,10 @@ def test_the_query_count_does_not_grow_with_the_portfolio(team, client_for):
     small = queries()
     add(30)
     assert queries() == small
-    # session, user, workspace, membership, the workspace menu; the summary, weakest sections, business units,
-    # stuck count and page, fallen, names, trend, business-unit and owner choices
-    assert small == 15, small
+    # session, user, workspace, membership, the workspace menu; the summary (with the weakest sections and
+    # the stuck count), business units, the stuck page, fallen, their pilots' names and condition owners,
+    # the people's names, trend, business-unit and owner choices
+    assert small == 14, small
 
 
 # --- the export ----------------------------------------------------------------------------------------

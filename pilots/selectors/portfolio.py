@@ -1,8 +1,11 @@
 """The portfolio dashboard's reads (issue 9). Every figure comes from readiness snapshots — never from cases —
-in a fixed number of queries whatever the size of the workspace: one aggregate for the funnel, readiness
-and value, one GROUP BY each for the weakest sections and the business units, one page of stuck pilots,
-the pilots whose readiness fell, the names on those rows, and the weekly trend."""
+in a fixed number of queries whatever the size of the workspace: one aggregate for the funnel, readiness,
+the weakest sections, the stuck count and value; one GROUP BY for the business units; one page of stuck
+pilots and the pilots whose readiness fell, then the names on those rows; and the weekly trend. The scans
+read the snapshot's narrow columns only (its JSON lives out of line, migration 0009); what a shown row
+needs from the JSON or the pilot is read for those rows alone."""
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -10,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from pilots import portfolio
@@ -21,14 +24,12 @@ from pilots.models import STAGE_ORDER, PortfolioWeek, ReadinessSnapshot, Stage, 
 __all__ = [
     "PortfolioFilters",
     "PortfolioSummary",
-    "business_unit_values",
-    "fallen",
     "people",
     "portfolio_rows",
     "portfolio_summary",
     "portfolio_trend",
     "snapshot_business_units",
-    "stuck_page",
+    "watch_lists",
     "weakest_sections",
 ]
 
@@ -100,7 +101,10 @@ class PortfolioSummary:
     unscored: int
     bands: list[tuple[str, int]]
     fell: int
+    stuck: int
+    held_back: dict[str, int]  # section → live pilots for which it is the weakest
     value: dict[str, dict] = field(default_factory=dict)  # suffix → {per_month, target, pilots, …}
+    units: list[dict] = field(default_factory=list)  # per business unit: pilots, value_* and target_* sums
 
     @property
     def funnel(self) -> list[dict]:
@@ -149,92 +153,123 @@ def _share(part: float | None, whole: float | None) -> float | None:
     return round(100 * part / whole, 1) if whole and part is not None else None
 
 
-def portfolio_summary(workspace: Workspace, filters: PortfolioFilters) -> PortfolioSummary:
-    """The funnel, the readiness distribution and the value delivered, in one aggregate query."""
-    aggregates = {"pilots": Count("pk"), "stopped": Count("pk", filter=~LIVE)}
-    aggregates["on_hold"] = Count("pk", filter=Q(status=Status.ON_HOLD))
-    for stage in STAGE_ORDER:
-        aggregates[f"all_{stage}"] = Count("pk", filter=Q(stage=stage))
-        aggregates[f"now_{stage}"] = Count("pk", filter=Q(stage=stage) & LIVE)
-    for stage in portfolio.PRE_PRODUCTION:
-        aggregates[f"median_days_{stage}"] = Median(f"days_{stage}")
-    aggregates["median_score"] = Median("score", filter=LIVE)
-    aggregates["unscored"] = Count("pk", filter=LIVE & Q(score=None))
-    for low, high in portfolio.SCORE_BANDS:
-        aggregates[f"band_{low}"] = Count("pk", filter=LIVE & Q(score__gte=low, score__lte=high))
-    aggregates["fell"] = Count("pk", filter=LIVE & Q(score__lt=F("score_14_days_ago")))
+def portfolio_summary(workspace: Workspace, filters: PortfolioFilters, *, now: datetime) -> PortfolioSummary:
+    """The funnel, the readiness distribution, the weakest sections, how many pilots are stuck, and the
+    value delivered in all and per business unit: one GROUP BY over the few combinations of stage, status,
+    section, band and business unit (tens of groups, whatever the number of pilots), added up here; and
+    one aggregate for the medians."""
+    snapshots = _snapshots(workspace, filters)
+    band = Case(
+        *(When(score__gte=low, score__lte=high, then=Value(low)) for low, high in portfolio.SCORE_BANDS),
+        default=None,
+        output_field=IntegerField(),
+    )
+    sums = {"pilots": Count("pk")}
     for suffix in SUFFIXES:
-        aggregates[f"sum_value_{suffix}"] = Sum(f"value_{suffix}", filter=LIVE)
-        aggregates[f"sum_target_{suffix}"] = Sum(f"target_{suffix}", filter=LIVE)
-        aggregates[f"measured_{suffix}"] = Count(f"value_{suffix}", filter=LIVE)
-        aggregates[f"tracked_{suffix}"] = Count(f"target_{suffix}", filter=LIVE)
-    got = _snapshots(workspace, filters).aggregate(**aggregates)
+        for column in (f"value_{suffix}", f"target_{suffix}"):
+            sums[f"sum_{column}"] = Sum(column)
+            sums[f"count_{column}"] = Count(column)
+    groups = (
+        snapshots.annotate(
+            band=band,
+            fell=Case(When(score__lt=F("score_14_days_ago"), then=True), default=False),
+            stuck=Case(When(_stuck_filter(now), then=True), default=False),
+        )
+        .values("stage", "status", "weakest_section", "business_unit", "band", "fell", "stuck")
+        .annotate(**sums)
+        .order_by()
+    )
+    medians = {f"days_{stage}": Median(f"days_{stage}") for stage in portfolio.PRE_PRODUCTION}
+    medians["score"] = Median("score", filter=LIVE)
+    median = snapshots.aggregate(**medians)
+
+    total = Counter()
+    all_at, now_at, bands, held, units = Counter(), Counter(), Counter(), Counter(), {}
+    value: dict[str, float | None] = {}
+    for group in groups:
+        pilots = group["pilots"]
+        total["pilots"] += pilots
+        all_at[group["stage"]] += pilots
+        if group["status"] == Status.STOPPED:
+            total["stopped"] += pilots
+            continue
+        now_at[group["stage"]] += pilots
+        total["on_hold"] += pilots if group["status"] == Status.ON_HOLD else 0
+        total["fell"] += pilots if group["fell"] else 0
+        total["stuck"] += pilots if group["stuck"] else 0
+        if group["band"] is None:
+            total["unscored"] += pilots
+        else:
+            bands[group["band"]] += pilots
+        held[group["weakest_section"]] += pilots
+        unit = units.setdefault(
+            group["business_unit"], {"business_unit": group["business_unit"], "pilots": 0}
+        )
+        unit["pilots"] += pilots
+        for suffix in SUFFIXES:
+            for column in (f"value_{suffix}", f"target_{suffix}"):
+                total[f"count_{column}"] += group[f"count_{column}"]
+                if group[f"sum_{column}"] is not None:
+                    value[column] = (value.get(column) or 0) + group[f"sum_{column}"]
+                    unit[column] = (unit.get(column) or 0) + group[f"sum_{column}"]
     reached, running = {}, 0
     for stage in reversed(STAGE_ORDER):
-        running += got[f"all_{stage}"]
+        running += all_at[stage]
         reached[stage] = running
-    scored = got["pilots"] - got["stopped"] - got["unscored"]
     return PortfolioSummary(
-        pilots=got["pilots"],
-        at_stage={stage: got[f"now_{stage}"] for stage in STAGE_ORDER},
-        stopped=got["stopped"],
-        on_hold=got["on_hold"],
+        pilots=total["pilots"],
+        at_stage={stage: now_at[stage] for stage in STAGE_ORDER},
+        stopped=total["stopped"],
+        on_hold=total["on_hold"],
         reached=reached,
-        median_days={stage: got[f"median_days_{stage}"] for stage in portfolio.PRE_PRODUCTION},
-        median_score=got["median_score"],
-        scored=scored,
-        unscored=got["unscored"],
-        bands=[(f"{low}–{high}", got[f"band_{low}"]) for low, high in portfolio.SCORE_BANDS],
-        fell=got["fell"],
-        value={suffix: _value(got, suffix, workspace) for suffix in SUFFIXES},
+        median_days={stage: median[f"days_{stage}"] for stage in portfolio.PRE_PRODUCTION},
+        median_score=median["score"],
+        scored=total["pilots"] - total["stopped"] - total["unscored"],
+        unscored=total["unscored"],
+        bands=[(f"{low}–{high}", bands[low]) for low, high in portfolio.SCORE_BANDS],
+        fell=total["fell"],
+        stuck=total["stuck"],
+        held_back={section: held[section] for section in SECTIONS},
+        value={suffix: _value(value, total, suffix, workspace) for suffix in SUFFIXES},
+        units=[
+            {
+                **{f"{kind}_{suffix}": None for suffix in SUFFIXES for kind in ("value", "target")},
+                **unit,
+                "name": unit["business_unit"] or "No business unit",
+            }
+            for _name, unit in sorted(units.items())
+        ],
     )
 
 
-def _value(got: dict, suffix: str, workspace: Workspace) -> dict:
+def _value(value: dict, total: Counter, suffix: str, workspace: Workspace) -> dict:
     kind = next(k for k, (s, _l, _u) in portfolio.VALUE_KINDS.items() if s == suffix)
     _suffix, label, unit = portfolio.VALUE_KINDS[kind]
-    per_month, target = got[f"sum_value_{suffix}"], got[f"sum_target_{suffix}"]
+    per_month, target = value.get(f"value_{suffix}"), value.get(f"target_{suffix}")
     return {
         "label": label,
         "unit": unit or workspace.currency,
         "per_month": per_month,
         "target": target,
         "share": _share(per_month, target) if target and target > 0 else None,
-        "measured": got[f"measured_{suffix}"],
-        "tracked": got[f"tracked_{suffix}"],
+        "measured": total[f"count_value_{suffix}"],
+        "tracked": total[f"count_target_{suffix}"],
         "how": portfolio.VALUE_HOW[suffix],
     }
 
 
-def weakest_sections(workspace: Workspace, filters: PortfolioFilters) -> list[dict]:
+def weakest_sections(summary: PortfolioSummary) -> list[dict]:
     """The sections that hold pilots back, most pilots first (a pilot is held where it is weakest)."""
-    rows = (
-        _snapshots(workspace, filters)
-        .filter(LIVE)
-        .exclude(weakest_section="")
-        .values("weakest_section")
-        .annotate(pilots=Count("pk"))
-        .order_by("-pilots", "weakest_section")
+    found = sorted(
+        (
+            {"weakest_section": section, "label": SECTIONS[section], "pilots": pilots}
+            for section, pilots in summary.held_back.items()
+            if pilots
+        ),
+        key=lambda row: (-row["pilots"], row["weakest_section"]),
     )
-    found = [dict(row, label=SECTIONS.get(row["weakest_section"], row["weakest_section"])) for row in rows]
     largest = max((row["pilots"] for row in found), default=0)
     return [dict(row, width=_share(row["pilots"], largest) or 0) for row in found]
-
-
-def business_unit_values(workspace: Workspace, filters: PortfolioFilters) -> list[dict]:
-    """Value delivered per month and what the targets would deliver, per business unit."""
-    sums = {}
-    for suffix in SUFFIXES:
-        sums[f"value_{suffix}"] = Sum(f"value_{suffix}")
-        sums[f"target_{suffix}"] = Sum(f"target_{suffix}")
-    rows = (
-        _snapshots(workspace, filters)
-        .filter(LIVE)
-        .values("business_unit")
-        .annotate(pilots=Count("pk"), **sums)
-        .order_by("business_unit")
-    )
-    return [dict(row, name=row["business_unit"] or "No business unit") for row in rows]
 
 
 def _stuck_filter(now: datetime) -> Q:
@@ -261,6 +296,7 @@ ROW_FIELDS = (
 
 
 def _rows(snapshots: QuerySet[ReadinessSnapshot]) -> QuerySet:
+    """Every column a row shows, the pilot's name and the overdue condition's owner (from the JSON)."""
     return snapshots.values(
         *ROW_FIELDS,
         name=F("pilot__name"),
@@ -268,33 +304,48 @@ def _rows(snapshots: QuerySet[ReadinessSnapshot]) -> QuerySet:
     )
 
 
-def stuck_page(
+def watch_lists(
     workspace: Workspace,
     filters: PortfolioFilters,
+    summary: PortfolioSummary,
     *,
     now: datetime,
     number: str | int | None,
     per_page: int = 20,
-) -> Page:
-    """Stuck pilots, the longest held up first; each row carries its reasons and who can unblock it."""
-    rows = (
-        _rows(_snapshots(workspace, filters).filter(_stuck_filter(now)))
+    fallen_limit: int = 10,
+) -> tuple[Page, list[dict]]:
+    """A page of stuck pilots, the longest held up first, each with its reasons and who can unblock it;
+    and the pilots whose readiness is lower than 14 days ago, the largest fall first. The two lists are
+    chosen from the narrow columns; then the name and the condition owner of the rows shown, in one query."""
+    stuck_rows = (
+        _snapshots(workspace, filters)
+        .filter(_stuck_filter(now))
+        .values(*ROW_FIELDS)
         .annotate(held_since=Coalesce("pending_request_since", "last_gate_decision_at", "stage_entered_at"))
         .order_by(F("held_since").asc(nulls_last=True), "pilot_id")
     )
-    page = Paginator(rows, per_page).get_page(number)
-    page.object_list = [dict(row, reasons=portfolio.stuck_reasons(row, now=now)) for row in page.object_list]
-    return page
-
-
-def fallen(workspace: Workspace, filters: PortfolioFilters, *, limit: int = 10) -> list[dict]:
-    """Pilots whose readiness is lower than 14 days ago, the largest fall first."""
-    rows = (
-        _rows(_snapshots(workspace, filters).filter(LIVE, score__lt=F("score_14_days_ago")))
+    paginator = Paginator(stuck_rows, per_page)
+    paginator.count = summary.stuck  # counted by the summary's aggregate: no COUNT query of its own
+    page = paginator.get_page(number)
+    fell = list(
+        _snapshots(workspace, filters)
+        .filter(LIVE, score__lt=F("score_14_days_ago"))
+        .values(*ROW_FIELDS)
         .annotate(drop=F("score_14_days_ago") - F("score"))
-        .order_by("-drop", "pilot_id")[:limit]
+        .order_by("-drop", "pilot_id")[:fallen_limit]
     )
-    return [dict(row, weakest=SECTIONS.get(row["weakest_section"], "")) for row in rows]
+    stuck = list(page.object_list)
+    shown = ReadinessSnapshot.objects.filter(pilot_id__in={row["pilot_id"] for row in stuck + fell})
+    extras = {
+        pilot_id: (name, owner_id)
+        for pilot_id, name, owner_id in shown.values_list(
+            "pilot_id", "pilot__name", "figures__pilots__overdue_condition_owner_id"
+        )
+    }
+    for row in stuck + fell:
+        row["name"], row["condition_owner_id"] = extras.get(row["pilot_id"], ("", None))
+    page.object_list = [dict(row, reasons=portfolio.stuck_reasons(row, now=now)) for row in stuck]
+    return page, [dict(row, weakest=SECTIONS.get(row["weakest_section"], "")) for row in fell]
 
 
 def people(user_ids: set[int | None]) -> dict[int, str]:

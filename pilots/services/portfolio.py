@@ -27,7 +27,7 @@ def week_of(workspace: Workspace, now: datetime) -> date:
 def record_week(*, workspace: Workspace, now: datetime | None = None) -> PortfolioWeek:
     """This week's row of the trend (recorded again within the week, it is brought up to date)."""
     now = now or timezone.now()
-    summary = selectors.portfolio_summary(workspace, selectors.PortfolioFilters())
+    summary = selectors.portfolio_summary(workspace, selectors.PortfolioFilters(), now=now)
     week, created = PortfolioWeek.objects.update_or_create(
         workspace=workspace,
         week=week_of(workspace, now),
@@ -66,10 +66,11 @@ def record_export(*, workspace: Workspace, actor, filters: str) -> None:
 def digest_text(*, workspace: Workspace, now: datetime) -> tuple[str, str]:
     """The digest's subject and body: the same figures the dashboard opens with, and where to look."""
     filters = selectors.PortfolioFilters()
-    summary = selectors.portfolio_summary(workspace, filters)
-    stuck = selectors.stuck_page(workspace, filters, now=now, number=1, per_page=5)
-    fell = selectors.fallen(workspace, filters, limit=5)
-    weakest = selectors.weakest_sections(workspace, filters)[:3]
+    summary = selectors.portfolio_summary(workspace, filters, now=now)
+    stuck, fell = selectors.watch_lists(
+        workspace, filters, summary, now=now, number=1, per_page=5, fallen_limit=5
+    )
+    weakest = selectors.weakest_sections(summary)[:3]
     names = selectors.people({r.who_id for row in stuck.object_list for r in row["reasons"]})
     compare = summary.comparison
     lines = [

@@ -26,9 +26,8 @@ def portfolio_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = access.workspace_for(request.user, slug, need="view_portfolio")
     filters = selectors.PortfolioFilters.from_query(request.GET)
     now = timezone.now()
-    summary = selectors.portfolio_summary(workspace, filters)
-    stuck = selectors.stuck_page(workspace, filters, now=now, number=request.GET.get("page"))
-    fell = selectors.fallen(workspace, filters)
+    summary = selectors.portfolio_summary(workspace, filters, now=now)
+    stuck, fell = selectors.watch_lists(workspace, filters, summary, now=now, number=request.GET.get("page"))
     names = selectors.people(
         {r.who_id for row in stuck.object_list for r in row["reasons"]}
         | {row["workflow_owner_id"] for row in fell}
@@ -43,8 +42,8 @@ def portfolio_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "summary": summary,
         "funnel": summary.funnel,
         "comparison": summary.comparison,
-        "weakest": selectors.weakest_sections(workspace, filters),
-        "units": selectors.business_unit_values(workspace, filters),
+        "weakest": selectors.weakest_sections(summary),
+        "units": summary.units,
         "stuck": stuck,
         "fell": fell,
         "bands": charts.bars(summary.bands),
