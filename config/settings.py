@@ -100,6 +100,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Several processes (web, worker, beat) share the file: wait for the write lock instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    if TESTING:
+        # A file, not Django's in-memory default: the browser tests' live server answers requests in
+        # threads, and an in-memory database would hand all of them (and the test) one connection,
+        # whose transaction state they then share; under load that hung `make test`. With a file,
+        # each thread has its own connection, as web and worker do in `make run`.
+        DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+        DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA synchronous=OFF; PRAGMA journal_mode=WAL"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

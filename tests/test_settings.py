@@ -91,3 +91,16 @@ def test_database_urls_are_parsed():
         database_from_url("mysql://u@h/db", base_dir=ROOT)
     with pytest.raises(ConfigurationError):
         database_from_url("postgres://u@h:5432/", base_dir=ROOT)
+
+
+@pytest.mark.django_db
+def test_on_sqlite_the_live_server_threads_get_connections_of_their_own():
+    """An in-memory test database would hand the browser tests' live server one connection for all its
+    request threads and the test (pytest-django shares it); a file gives each thread its own."""
+    from django.db import connection
+    from pytest_django.live_server_helper import LiveServer
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the suite runs on PostgreSQL: every thread connects on its own anyway")
+    assert not connection.is_in_memory_db()
+    assert LiveServer("localhost", start=False).thread.connections_override == {}
