@@ -10,6 +10,8 @@ import pytest
 # made by the test (factories, assertions) as "async unsafe".
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
+TIMEOUT_MS = 10_000  # an action's or an expectation's wait, unless a test says otherwise
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -35,9 +37,12 @@ def browser() -> Iterator:
     if executable is None:
         browser_unavailable("Chromium (apt-get install chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         browser_unavailable("Playwright for Python (pip install playwright)")
+    # expect() waits 5 s by default, apart from the context's 10 s: on a loaded 2-core machine a
+    # journey's upload or recompute can take longer than that. One budget for both.
+    expect.set_options(timeout=TIMEOUT_MS)
     playwright = sync_playwright().start()
     try:
         try:
@@ -56,7 +61,7 @@ def browser() -> Iterator:
 def page(browser) -> Iterator:
     """A page in a fresh context (own cookies, own session) for each test."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()

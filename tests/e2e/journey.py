@@ -25,11 +25,22 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.fill("#id_password", "pw")
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{base_url}/w/acme/")
+    page.wait_for_load_state()  # the URL changes before the page's deferred scripts have run
 
 
 def sign_out(page: Page, base_url: str) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+
+HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+
+
+def htmx_settled(page: Page) -> None:
+    """Wait until htmx has no request in flight and has settled its last swap. New content is in the
+    DOM before htmx processes its hx- attributes (in the settle step, 20 ms later): a test that
+    changes a swapped-in control at once can beat htmx to it, which no person can."""
+    page.wait_for_function(f"() => !document.querySelector({HTMX_BUSY!r})")
 
 
 def mark_page(page: Page) -> None:

@@ -16,7 +16,7 @@ from exceptions.services import queue
 from pilots.models import Case
 from pilots.services import standards
 from tests import factories
-from tests.e2e.journey import Navigations, assert_not_reloaded, mark_page, sign_in, sign_out
+from tests.e2e.journey import Navigations, assert_not_reloaded, htmx_settled, mark_page, sign_in, sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,6 +69,7 @@ def write_a_rule(page: Page, base: str, pilot) -> None:
     mark_page(page)
     page.get_by_role("button", name="+ Add a rule").click()
     expect(cards).to_have_count(5)
+    htmx_settled(page)
     assert_not_reloaded(page, navigations)
     # The new rule sits above the default: rule 4. Choosing a number field swaps in its operators.
     with page.expect_response(lambda response: "/rules/clause/" in response.url):
@@ -115,6 +116,7 @@ def work_the_queue_with_the_keyboard(page: Page, base: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     # A member who only reviews lands on the review queue.
     expect(page).to_have_url(f"{base}/w/acme/review/")
+    page.wait_for_load_state()  # queue.js (deferred) binds the keys
     # The 50 escalations and the automated cases the default rule sampled for audit (5%).
     waiting = Escalation.objects.count()
     sampled = Escalation.objects.filter(reason="sampled").count()

@@ -13,7 +13,7 @@ from pilots.models import AIVersion, Case
 from pilots.services import intake, standards
 from pilots.services.intake import Arrival
 from tests import factories
-from tests.e2e.journey import Navigations, assert_not_reloaded, mark_page, sign_in
+from tests.e2e.journey import Navigations, assert_not_reloaded, htmx_settled, mark_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -85,6 +85,7 @@ def test_pm_corrects_a_case_incorporates_it_into_a_new_ai_version_and_sees_the_p
     expect(page.locator("#correct-form")).to_be_visible()
     assert_not_reloaded(page, navigations)
     page.select_option("#correct-field", "category")
+    htmx_settled(page)  # the field's change swaps the form for that output's value widget
     page.locator(
         "#correct-form select[name=corrected_value], #correct-form input[name=corrected_value]"
     ).first.wait_for()
