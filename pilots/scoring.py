@@ -51,29 +51,38 @@ class Readiness:
 
 
 def score(results: dict[str, Result]) -> Readiness:
-    """The readiness of one pilot from its results (check id → Result, as `checks.evaluate` gives)."""
-    by_section: dict[str, list[tuple[Check, Result]]] = {key: [] for key in SECTIONS}
+    """The readiness of one pilot from its results (check id → Result, as `checks.evaluate` gives).
+    One pass over the checks (the readiness engine scores ten thousand pilots a night)."""
+    points = dict.fromkeys(SECTIONS, 0.0)
+    due = dict.fromkeys(SECTIONS, 0)
+    total = dict.fromkeys(SECTIONS, 0)
+    below: list[tuple[Check, Result, float]] = []  # due checks under 1, in check order
     for item in checks.all_checks():
-        if item.id in results:
-            by_section[item.section].append((item, results[item.id]))
+        result = results.get(item.id)
+        if result is None:
+            continue
+        section = item.section
+        total[section] += 1
+        if result.status != checks.NOT_DUE:
+            status = float(result.status)
+            due[section] += 1
+            points[section] += status
+            if status < 1:
+                below.append((item, result, status))
     sections = [
-        SectionScore(
-            section=key,
-            points=sum(float(r.status) for _c, r in pairs if r.due),
-            due=sum(1 for _c, r in pairs if r.due),
-            total=len(pairs),
-        )
-        for key, pairs in by_section.items()
+        SectionScore(section=key, points=points[key], due=due[key], total=total[key]) for key in SECTIONS
     ]
-    due = [s for s in sections if s.due]
-    order = list(SECTIONS)
-    if not due:
+    ranked = [s for s in sections if s.due]
+    if not ranked:
         return Readiness(score=None, weakest="", sections=sections, failing=[])
+    order = list(SECTIONS)
     # Ties go to the section listed first: the order of SECTIONS is the order people read them in.
-    weakest = min(due, key=lambda s: (s.share, order.index(s.section)))
-    rank = {s.section: (s.share, order.index(s.section)) for s in due}
-    failing = sorted(
-        ((c, r) for pairs in by_section.values() for c, r in pairs if r.due and float(r.status) < 1),
-        key=lambda pair: (rank[pair[0].section], float(pair[1].status), pair[0].gate_index, pair[0].id),
-    )
+    weakest = min(ranked, key=lambda s: (s.share, order.index(s.section)))
+    rank = {s.section: (s.share, order.index(s.section)) for s in ranked}
+    failing = [
+        (c, r)
+        for c, r, _status in sorted(
+            below, key=lambda row: (rank[row[0].section], row[2], row[0].gate_index, row[0].id)
+        )
+    ]
     return Readiness(score=weakest.score, weakest=weakest.section, sections=sections, failing=failing)
