@@ -56,7 +56,7 @@ def score(results: dict[str, Result]) -> Readiness:
     points = dict.fromkeys(SECTIONS, 0.0)
     due = dict.fromkeys(SECTIONS, 0)
     total = dict.fromkeys(SECTIONS, 0)
-    below: list[tuple[Check, Result, float]] = []  # due checks under 1, in check order
+    failing: list[tuple[Check, Result]] = []  # due checks under 1
     for item in checks.all_checks():
         result = results.get(item.id)
         if result is None:
@@ -68,21 +68,16 @@ def score(results: dict[str, Result]) -> Readiness:
             due[section] += 1
             points[section] += status
             if status < 1:
-                below.append((item, result, status))
+                failing.append((item, result))
     sections = [
         SectionScore(section=key, points=points[key], due=due[key], total=total[key]) for key in SECTIONS
     ]
-    ranked = [s for s in sections if s.due]
-    if not ranked:
+    # Weakest first; ties go to the section listed first: the order of SECTIONS is the order people read.
+    rank = {s.section: (s.share, position) for position, s in enumerate(sections) if s.due}
+    if not rank:
         return Readiness(score=None, weakest="", sections=sections, failing=[])
-    order = list(SECTIONS)
-    # Ties go to the section listed first: the order of SECTIONS is the order people read them in.
-    weakest = min(ranked, key=lambda s: (s.share, order.index(s.section)))
-    rank = {s.section: (s.share, order.index(s.section)) for s in ranked}
-    failing = [
-        (c, r)
-        for c, r, _status in sorted(
-            below, key=lambda row: (rank[row[0].section], row[2], row[0].gate_index, row[0].id)
-        )
-    ]
+    weakest = sections[min(rank.values())[1]]
+    failing.sort(
+        key=lambda pair: (rank[pair[0].section], float(pair[1].status), pair[0].gate_index, pair[0].id)
+    )
     return Readiness(score=weakest.score, weakest=weakest.section, sections=sections, failing=failing)

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.journey import TIMEOUT_MS
+
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls
 # made by the test (factories, assertions) as "async unsafe".
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-TIMEOUT_MS = 10_000  # an action's or an expectation's wait, unless a test says otherwise
 
 CHROMIUM_ARGS = [
     "--headless",

@@ -5,6 +5,7 @@ import re
 from playwright.sync_api import Page, expect
 
 MARKER = 42
+TIMEOUT_MS = 10_000  # an action's or an expectation's wait, unless a test says otherwise
 
 
 class Navigations:
@@ -19,12 +20,12 @@ class Navigations:
             self.count += 1
 
 
-def sign_in(page: Page, base_url: str, username: str) -> None:
+def sign_in(page: Page, base_url: str, username: str, *, lands_on: str = "/w/acme/") -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", "pw")
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base_url}/w/acme/")
+    expect(page).to_have_url(f"{base_url}{lands_on}")
     page.wait_for_load_state()  # the URL changes before the page's deferred scripts have run
 
 

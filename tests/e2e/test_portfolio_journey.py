@@ -16,7 +16,7 @@ from pilots.models import AuditEvent, PortfolioWeek, ReadinessSnapshot, Stage, S
 from pilots.services import portfolio as portfolio_services
 from pilots.services import readiness
 from tests import factories
-from tests.e2e.journey import MARKER, mark_page, sign_in
+from tests.e2e.journey import MARKER, TIMEOUT_MS, mark_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -269,15 +269,11 @@ def test_the_filters_apply_without_javascript(browser, live_server):
     """The plain form: with scripts off, picking a business unit and pressing Apply filters the page."""
     Portfolio()
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     try:
         page = context.new_page()
         base = live_server.url
-        page.goto(f"{base}/accounts/login/")
-        page.fill("#id_username", "lena")
-        page.fill("#id_password", "pw")
-        page.get_by_role("button", name="Sign in").click()
-        expect(page).to_have_url(f"{base}/w/acme/")
+        sign_in(page, base, "lena")
         page.goto(f"{base}/w/acme/portfolio/")
         page.select_option("form.filters select[name=business_unit]", "Finance")
         page.get_by_role("button", name="Apply").click()

@@ -110,13 +110,8 @@ def upload(page: Page, base: str, pilot, tmp_path: Path) -> None:
 
 
 def work_the_queue_with_the_keyboard(page: Page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "rita")
-    page.fill("#id_password", "pw")
-    page.get_by_role("button", name="Sign in").click()
-    # A member who only reviews lands on the review queue.
-    expect(page).to_have_url(f"{base}/w/acme/review/")
-    page.wait_for_load_state()  # queue.js (deferred) binds the keys
+    # A member who only reviews lands on the review queue (signed in once queue.js has bound the keys).
+    sign_in(page, base, "rita", lands_on="/w/acme/review/")
     # The 50 escalations and the automated cases the default rule sampled for audit (5%).
     waiting = Escalation.objects.count()
     sampled = Escalation.objects.filter(reason="sampled").count()
