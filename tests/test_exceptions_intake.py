@@ -231,6 +231,42 @@ def test_a_batchs_query_count_does_not_grow_with_its_size(team, ready):
         assert large - large_chunks == small - small_chunks
 
 
+def test_cases_a_concurrent_upload_stored_meanwhile_stand_and_keep_their_escalations(
+    team, ready, postgres, monkeypatch
+):
+    """Another upload stored some of these external ids after this batch looked them up: the fast COPY
+    clashes, the staging path keeps the other upload's rows, stores the rest, and opens escalations for
+    this batch's own rows only."""
+    ingest(team, [arrival(f"big{i}", amount="20000") for i in range(60)])
+    before = dict(Escalation.objects.values_list("case__external_id", "id"))
+    monkeypatch.setattr(intake.case_store, "existing", lambda pilot_id, external_ids: {})
+    result = ingest(
+        team,
+        [arrival(f"big{i}", amount="30000") for i in range(60)]
+        + [arrival(f"new{i}", amount="20000") for i in range(60)],
+    )
+    assert result.counts["created"] == 120  # what this batch saw when it looked
+    assert Case.objects.filter(external_id__startswith="big", inputs__amount=20000).count() == 60
+    assert Case.objects.filter(external_id__startswith="new").count() == 60
+    after = dict(Escalation.objects.values_list("case__external_id", "id"))
+    assert {x: after[x] for x in before} == before and len(after) == 120
+
+
+def test_opening_the_same_escalations_again_keeps_the_first(team, ready):
+    """A redelivered batch (or the demo's replay) opens nothing twice, on the COPY path (≥ 50 rows) too."""
+    ingest(team, [arrival(f"big{i}", amount="20000") for i in range(60)])
+    first = dict(Escalation.objects.values_list("case_id", "id"))
+    stored = Case.objects.order_by("id")
+    drafts = [
+        intake.Draft(arrival=None, values={"external_id": c.external_id, "received_at": c.received_at,
+                                           "route": c.route, "rule_id": Escalation.objects.get(case=c).rule_id},
+                     problems=[], case_id=c.pk)
+        for c in stored
+    ]  # fmt: skip
+    routing.open_escalations(team.pilot, drafts, {d.external_id: "created" for d in drafts})
+    assert dict(Escalation.objects.values_list("case_id", "id")) == first
+
+
 # --- the backfill of stored cases ---
 
 

@@ -157,6 +157,7 @@ def _route(pilot: Pilot, cases: list[Case], clock) -> None:
                 "received_at": case.received_at,
             },
             problems=[(p["field"], p["kind"], p["message"]) for p in case.problems],
+            case_id=case.pk,
         )
         for case in cases
     ]

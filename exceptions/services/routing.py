@@ -9,7 +9,7 @@ from django.utils import timezone
 from exceptions.models import Escalation, RuleTable
 from exceptions.router import CompiledTable, compiled, sample_bucket
 from pilots.models import Case, Pilot
-from pilots.services import audit, case_store
+from pilots.services import audit, bulk
 from pilots.services.intake import Draft
 
 ESCALATED, SAMPLED = "escalated", "sampled"
@@ -69,7 +69,9 @@ def _escalation(rule, case_id: int, pilot_id: int, route: str, received_at: date
 
 def open_escalations(pilot: Pilot, drafts: list[Draft], outcomes: dict[str, str]) -> None:
     """After the batch is stored: an escalation for each new escalated or sampled case; a changed,
-    undecided case that was re-routed loses its open escalation (and gets a new one if still escalated)."""
+    undecided case that was re-routed loses its open escalation (and gets a new one if still escalated).
+    Each draft carries its stored row's id (`case_id`); one a concurrent upload stored first has none,
+    and that upload opens its escalation."""
     stored = [
         d for d in drafts if outcomes.get(d.external_id) in ("created", "updated") and d.values.get("route")
     ]
@@ -79,28 +81,19 @@ def open_escalations(pilot: Pilot, drafts: list[Draft], outcomes: dict[str, str]
         if d.values["route"] == SAMPLED
         or (d.values["route"] == ESCALATED and d.values.get("decided_at") is None)
     ]
-    updated = [d.external_id for d in stored if outcomes[d.external_id] == "updated"]
+    updated = [d.case_id for d in stored if outcomes[d.external_id] == "updated" and d.case_id]
     if not wanted and not updated:
         return
-    ids = case_store.existing(pilot.pk, [d.external_id for d in wanted] + updated)
     if updated:
-        Escalation.objects.filter(
-            case_id__in=[ids[x][0] for x in updated if x in ids], decided_at=None
-        ).delete()
+        Escalation.objects.filter(case_id__in=updated, decided_at=None).delete()
     table = current_compiled(pilot)
     rules = {rule.id: rule for rule in table.rules} if table else {}
     new = [
-        _escalation(
-            rules[d.values["rule_id"]],
-            ids[d.external_id][0],
-            pilot.pk,
-            d.values["route"],
-            d.values["received_at"],
-        )
+        _escalation(rules[d.values["rule_id"]], d.case_id, pilot.pk, d.values["route"], d.values["received_at"])
         for d in wanted
-        if d.external_id in ids and d.values.get("rule_id") in rules
+        if d.case_id is not None and d.values.get("rule_id") in rules
     ]
-    Escalation.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+    bulk.insert(new)
 
 
 def unrouted_count(pilot: Pilot) -> int:

@@ -2,7 +2,8 @@
 
 parse (the caller) → validate against the pilot's standard → every app's discovered `intake.py` on the
 in-memory batch (`process_batch`: step 3 routes there) → one upsert by (pilot, external_id) → each
-hook's optional `after_store` (work that needs the stored rows' ids: step 3 opens escalations).
+hook's optional `after_store` (work that needs the stored rows' ids, on each draft as `case_id`: step 3
+opens escalations).
 
 A decided case is never overwritten: a later arrival with different content is reported as a
 conflict. Re-sending identical content changes nothing ("unchanged"). Invalid cases are stored with
@@ -50,6 +51,7 @@ class Draft:
     arrival: Arrival
     values: dict[str, Any]  # Case field → value
     problems: list[Problem]
+    case_id: int | None = None  # the stored row's id, once the upsert has run (for `after_store`)
 
     @property
     def external_id(self) -> str:
@@ -245,6 +247,7 @@ def ingest(
             creates.append(row)
         else:
             case_id, decided_at, stored_digest, stored_route = previous
+            draft.case_id = case_id
             if digest == stored_digest:
                 outcome = "unchanged"
             elif decided_at is not None:
@@ -263,7 +266,10 @@ def ingest(
             result.counts["with_problems"] += 1
             for path, kind, _message in draft.problems:
                 result.field_errors[f"{path}: {kind}"] += 1
-    case_store.store(creates, updates)
+    created = case_store.store(creates, updates)
+    for draft in drafts:
+        if draft.case_id is None:
+            draft.case_id = created.get(draft.external_id)  # None: a concurrent upload stored it first
     for module in hooks:
         # Work that needs the stored rows (their ids), e.g. step 3 opening escalations.
         if hasattr(module, "after_store"):
