@@ -230,6 +230,28 @@ def test_text_the_database_cannot_store_is_refused(team, api):
     assert api().get(url(team, "/cases"), {"route": "a\x00"}).status_code == 400
 
 
+def test_every_spelling_of_unstorable_text_is_refused_and_a_surrogate_pair_is_kept(team, api):
+    """The body is looked at once for anything that could decode to a NUL or a lone surrogate (then each
+    value is checked): escapes in either case, in a key, raw UTF-8-encoded surrogates."""
+    prepare(team)
+    good = json.dumps(case("ok"))[1:-1]  # the members of a valid case, to splice the bad ones beside
+    bodies = {
+        "lower": b'{"external_id": "lower", "inputs": {"note": "\\ud800"}}',
+        "upper": b'{"external_id": "upper", "outputs": {"category": "\\uDC00x"}}',
+        "raw": b'{"external_id": "raw", "inputs": {"note": "\xed\xa0\x80"}}',
+        "key": b'{"external_id": "key", "inputs": {"n\\u0000te": "x"}}',
+    }
+    for external_id, bad in bodies.items():
+        body = b'{"cases": [{' + good.encode() + b"}, " + bad + b"]}"
+        ok = "unchanged" if Case.objects.exists() else "created"
+        response = api().post(url(team), raw=body)
+        assert results(response) == {"ok": ok, external_id: "rejected"}, external_id
+    response = api().post(url(team), {"cases": [case("emoji") | {"inputs": {"amount": 5, "note": "😀"}}]})
+    assert results(response) == {"emoji": "created"}
+    assert Case.objects.get(external_id="emoji").inputs["note"] == "😀"
+    assert set(Case.objects.values_list("external_id", flat=True)) == {"ok", "emoji"}
+
+
 def test_moments_out_of_range_are_refused(team, api):
     response = api().post(url(team), {"cases": [case("old") | {"received_at": "0001-01-01T00:00:00+01:00"}]})
     assert results(response) == {"old": "rejected"}
