@@ -1,13 +1,14 @@
 """The hub's part of the API: pilots (read), cases (batch upsert, read, list), AI versions.
 Composed into /api/v1/ by config/api.py; the same services as the web views."""
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import BaseModel, ConfigDict, ValidationError, WrapValidator
@@ -24,6 +25,7 @@ ROUTERS = [("/pilots", router), ("", readiness_router)]
 MAX_BATCH = 5000
 MAX_PAGE = 500
 MAX_ID = 2**63 - 1
+_encode = json.JSONEncoder().encode  # built once: dumps() builds one a call
 
 
 class Strict(BaseModel):
@@ -169,31 +171,32 @@ def upsert_cases(request: HttpRequest, pilot_id: int, batch: BatchIn):
         )
     problems = {d.external_id: d.problems for d in result.with_problems}
     rejected = {draft.arrival.external_id: reason for draft, reason in result.rejected}
+    outcomes, routes = result.outcomes, result.routes
     items = []
     for item in batch.cases:
         if isinstance(item, Unreadable):
             result.counts["rejected"] += 1
             items.append({"external_id": item.external_id, "outcome": "rejected", "problems": [
                 {"field": field, "kind": "invalid", "message": message} for field, message in item.problems
-            ]})  # fmt: skip
-            continue
-        if item.external_id in rejected:
+            ], "route": ""})  # fmt: skip
+        elif item.external_id in rejected:
             items.append({"external_id": item.external_id, "outcome": "rejected", "problems": [
                 {"field": "external_id", "kind": "invalid", "message": rejected[item.external_id]}
-            ]})  # fmt: skip
-            continue
-        external_id = item.external_id.strip()
-        items.append(
-            {
+            ], "route": ""})  # fmt: skip
+        else:
+            external_id = item.external_id.strip()
+            found = problems.get(external_id)
+            items.append({
                 "external_id": external_id,
-                "outcome": result.outcomes.get(external_id, "rejected"),
-                "problems": [
-                    {"field": f, "kind": k, "message": m} for f, k, m in problems.get(external_id, [])
-                ],
-                "route": result.routes.get(external_id, ""),
-            }
-        )
-    return {"counts": dict(result.counts), "items": items}
+                "outcome": outcomes.get(external_id, "rejected"),
+                "problems": [{"field": f, "kind": k, "message": m} for f, k, m in found] if found else [],
+                "route": routes.get(external_id, ""),
+            })  # fmt: skip
+    # Rendered here rather than by ninja, which would first validate each item against BatchOut (the
+    # documented shape, built above from our own values; the schemathesis run checks the two agree):
+    # a tenth of a 1,000-case request.
+    payload = {"counts": dict(result.counts), "items": items}
+    return HttpResponse(_encode(payload), content_type="application/json; charset=utf-8")
 
 
 class CaseOut(Schema):
