@@ -256,13 +256,21 @@ def test_opening_the_same_escalations_again_keeps_the_first(team, ready):
     """A redelivered batch (or the demo's replay) opens nothing twice, on the COPY path (≥ 50 rows) too."""
     ingest(team, [arrival(f"big{i}", amount="20000") for i in range(60)])
     first = dict(Escalation.objects.values_list("case_id", "id"))
-    stored = Case.objects.order_by("id")
+    rule_of = dict(Escalation.objects.values_list("case_id", "rule_id"))
     drafts = [
-        intake.Draft(arrival=None, values={"external_id": c.external_id, "received_at": c.received_at,
-                                           "route": c.route, "rule_id": Escalation.objects.get(case=c).rule_id},
-                     problems=[], case_id=c.pk)
-        for c in stored
-    ]  # fmt: skip
+        intake.Draft(
+            arrival=None,
+            values={
+                "external_id": c.external_id,
+                "received_at": c.received_at,
+                "route": c.route,
+                "rule_id": rule_of[c.pk],
+            },
+            problems=[],
+            case_id=c.pk,
+        )
+        for c in Case.objects.order_by("id")
+    ]
     routing.open_escalations(team.pilot, drafts, {d.external_id: "created" for d in drafts})
     assert dict(Escalation.objects.values_list("case_id", "id")) == first
 

@@ -89,7 +89,9 @@ def open_escalations(pilot: Pilot, drafts: list[Draft], outcomes: dict[str, str]
     table = current_compiled(pilot)
     rules = {rule.id: rule for rule in table.rules} if table else {}
     new = [
-        _escalation(rules[d.values["rule_id"]], d.case_id, pilot.pk, d.values["route"], d.values["received_at"])
+        _escalation(
+            rules[d.values["rule_id"]], d.case_id, pilot.pk, d.values["route"], d.values["received_at"]
+        )
         for d in wanted
         if d.case_id is not None and d.values.get("rule_id") in rules
     ]

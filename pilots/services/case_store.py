@@ -4,7 +4,8 @@ On PostgreSQL a batch of new cases is copied straight into the table with ids dr
 (so intake knows every stored row's id without reading them back); a batch with updates, or one that
 clashes with a concurrent upload, goes through COPY into a session-local staging table, then one
 INSERT … ON CONFLICT and one UPDATE … FROM. No model instances, each JSON value serialised once (the same
-text the digest was computed from). Elsewhere (SQLite in development) the ORM's bulk operations do the same job.
+text the digest was computed from). Elsewhere (SQLite in development) the ORM's bulk operations do the
+same job.
 """
 
 import json
