@@ -55,16 +55,17 @@ def _due(rule, reason: str, received_at: datetime) -> datetime:
     return received_at + timedelta(hours=hours)
 
 
-def _escalation(rule, case_id: int, pilot_id: int, route: str, received_at: datetime) -> Escalation:
-    return Escalation(
-        case_id=case_id,
-        pilot_id=pilot_id,
-        rule_id=rule.id,
-        reason=route,
-        reviewer_id=rule.reviewer_id if route == ESCALATED else None,
-        received_at=received_at,
-        due_at=_due(rule, route, received_at),
-    )
+def _escalation(rule, case_id: int, pilot_id: int, route: str, received_at: datetime) -> dict:
+    """A new escalation's row, for `bulk.insert`."""
+    return {
+        "case_id": case_id,
+        "pilot_id": pilot_id,
+        "rule_id": rule.id,
+        "reason": route,
+        "reviewer_id": rule.reviewer_id if route == ESCALATED else None,
+        "received_at": received_at,
+        "due_at": _due(rule, route, received_at),
+    }
 
 
 def open_escalations(pilot: Pilot, drafts: list[Draft], outcomes: dict[str, str]) -> None:
@@ -88,14 +89,15 @@ def open_escalations(pilot: Pilot, drafts: list[Draft], outcomes: dict[str, str]
         Escalation.objects.filter(case_id__in=updated, decided_at=None).delete()
     table = current_compiled(pilot)
     rules = {rule.id: rule for rule in table.rules} if table else {}
+    pilot_id = pilot.pk
     new = [
         _escalation(
-            rules[d.values["rule_id"]], d.case_id, pilot.pk, d.values["route"], d.values["received_at"]
+            rules[d.values["rule_id"]], d.case_id, pilot_id, d.values["route"], d.values["received_at"]
         )
         for d in wanted
         if d.case_id is not None and d.values.get("rule_id") in rules
     ]
-    bulk.insert(new)
+    bulk.insert(Escalation, new)
 
 
 def unrouted_count(pilot: Pilot) -> int:
@@ -155,7 +157,7 @@ def route_stored_cases(*, pilot_id: int, actor=None, now: datetime | None = None
                     rule = rules_by_id[values["rule_id"]]
                     escalations.append(_escalation(rule, case.pk, pilot_id, values["route"], now))
             Case.objects.bulk_update(cases, ["route", "rule_version", "rule_clause", "decided_at"])
-            Escalation.objects.bulk_create(escalations, ignore_conflicts=True)
+            bulk.insert(Escalation, escalations)
             done += len(cases)
     if done:
         audit.record(

@@ -7,9 +7,11 @@ Here, on PostgreSQL, the rows go through COPY into a session-local staging table
 INSERT … ON CONFLICT … DO UPDATE moves them into place. Elsewhere (SQLite) the ORM does the same job.
 """
 
+import operator
 from datetime import datetime
 
 from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
 
 BATCH_SIZE = 500  # the ORM path's statement size
 COPY_FROM = 50  # fewer rows (one pilot's recompute) are cheaper as one INSERT than staging and COPY
@@ -29,46 +31,64 @@ PLAIN_KINDS = {
 PLAIN_TYPES = (int, str, bool, type(None))
 
 
-def _converter(field: models.Field):
-    """value of an object's field → what COPY sends, as `save()` would store it (auto_now_add applied)."""
+def _to_database(field: models.Field):
+    """value → what COPY sends for `field`: the value itself when it is plain, else the ORM's preparation."""
     prepare = field.get_db_prep_save
-
-    def slow(obj):
-        return prepare(field.pre_save(obj, True), connection)
-
-    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return slow
     if type(field).__name__ not in PLAIN_KINDS and field.get_internal_type() not in PLAIN_KINDS:
-        return slow
-    attname = field.attname
+        return lambda value: prepare(value, connection)
 
-    def fast(obj):
-        value = obj.__dict__[attname]
+    def plain_or_prepared(value):
         if type(value) in PLAIN_TYPES or (type(value) is datetime and value.tzinfo is not None):
             return value
         return prepare(value, connection)
 
-    return fast
+    return plain_or_prepared
 
 
-def _copy_rows(cursor, table: str, fields: list[models.Field], objects: list[models.Model]) -> None:
-    """COPY `objects` into `table` (the model's own table or a stage shaped like it). Field defaults that
-    are set on save (auto_now_add) are applied as `save()` would."""
+def _set_on_save(field: models.Field) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+
+
+def _object_values(fields: list[models.Field], objects: list[models.Model]):
+    """Each object's values, as `save()` would store them (auto_now and auto_now_add applied)."""
+    getters = [
+        (lambda obj, f=f: f.pre_save(obj, True)) if _set_on_save(f) else operator.attrgetter(f.attname)
+        for f in fields
+    ]
+    converters = [_to_database(f) for f in fields]
+    pairs = list(zip(getters, converters, strict=True))
+    for obj in objects:
+        yield [convert(get(obj)) for get, convert in pairs]
+
+
+def _row_values(fields: list[models.Field], rows: list[dict]):
+    """Each row's values (a dict by attname); a field the row leaves out takes its default, and
+    auto_now / auto_now_add fields the time of the call, as `bulk_create()` would store them."""
+    now = timezone.now()
+    missing = [now if _set_on_save(f) else f.get_default() for f in fields]
+    columns = [(f.attname, default, _to_database(f)) for f, default in zip(fields, missing, strict=True)]
+    for row in rows:
+        yield [convert(row.get(name, default)) for name, default, convert in columns]
+
+
+def _copy_rows(cursor, table: str, fields: list[models.Field], values) -> None:
+    """COPY `values` (one list a row, in the order of `fields`) into `table` (the model's own table or a
+    stage shaped like it)."""
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    converters = [_converter(f) for f in fields]
     with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        for obj in objects:
-            copy.write_row([convert(obj) for convert in converters])
+        for row in values:
+            copy.write_row(row)
 
 
-def insert(objects: list[models.Model]) -> None:
-    """Insert `objects` (all of one model, new rows); a row that clashes with a unique constraint (one
-    stored a moment ago, e.g. by a redelivered task) is skipped, as `bulk_create(ignore_conflicts=True)`
-    does. Runs in the caller's transaction."""
-    if not objects:
+def insert(model: type[models.Model], rows: list[dict]) -> None:
+    """Insert new rows of `model`, each a dict of field attname → value (no model instances: building them
+    cost more than the write); a row that clashes with a unique constraint (one stored a moment ago, e.g.
+    by a redelivered task) is skipped, as `bulk_create(ignore_conflicts=True)` does. Runs in the caller's
+    transaction."""
+    if not rows:
         return
-    model = type(objects[0])
-    if connection.vendor != "postgresql" or len(objects) < COPY_FROM:
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+        objects = [model(**row) for row in rows]
         model.objects.bulk_create(objects, batch_size=BATCH_SIZE, ignore_conflicts=True)
         return
     meta, quote = model._meta, connection.ops.quote_name
@@ -77,7 +97,7 @@ def insert(objects: list[models.Model]) -> None:
     try:  # straight into the table; on a clash the savepoint is rolled back and a stage sorts it out
         # wrap_database_errors: COPY raises psycopg's errors, not Django's (its cursor wraps execute only)
         with transaction.atomic(), connection.wrap_database_errors, connection.cursor() as cursor:
-            _copy_rows(cursor, table, fields, objects)
+            _copy_rows(cursor, table, fields, _row_values(fields, rows))
         return
     except IntegrityError:
         pass
@@ -86,7 +106,7 @@ def insert(objects: list[models.Model]) -> None:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {names} FROM {meta.db_table} WITH NO DATA"
         )
-        _copy_rows(cursor, stage, fields, objects)
+        _copy_rows(cursor, stage, fields, _row_values(fields, rows))
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING")
         cursor.execute(f"TRUNCATE {stage}")
 
@@ -118,7 +138,7 @@ def upsert(objects: list[models.Model], *, unique_fields: list[str], update_fiel
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {names} FROM {meta.db_table} WITH NO DATA"
         )
-        _copy_rows(cursor, stage, fields, objects)
+        _copy_rows(cursor, stage, fields, _object_values(fields, objects))
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
             f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"

@@ -134,6 +134,7 @@ def validate(
     validator = validator_for(standard.spec(), pilot.workspace.timezone) if standard else None
     versions = dict(AIVersion.objects.filter(pilot=pilot).values_list("identifier", "id"))
     now = timezone.now()
+    pilot_id = pilot.pk
     drafts = []
     for arrival in arrivals:
         problems: list[Problem] = list(arrival.extra_problems)
@@ -147,7 +148,7 @@ def validate(
         else:
             inputs, outputs, event_at = dict(arrival.inputs), dict(arrival.outputs), None
         values = {
-            "pilot_id": pilot.pk,
+            "pilot_id": pilot_id,
             "external_id": str(arrival.external_id).strip(),
             "source": source,
             "received_at": received_at,
