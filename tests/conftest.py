@@ -138,8 +138,11 @@ def client_for(client):
 
 @pytest.fixture(autouse=True)
 def _fresh_compiled_rule_tables():
-    """Compiled rule tables are cached per process; a rolled-back test's ids come back in the next test."""
+    """Compiled rule tables and standards' summaries are cached per process; a rolled-back test's ids come
+    back in the next test (and a frozen clock can repeat the publication time)."""
     from exceptions.router import compiled
+    from pilots.readiness import inputs
 
     compiled.cache_clear()
+    inputs._SUMMARIES.clear()
     yield

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pilots import checks
@@ -115,3 +117,20 @@ def test_threshold_bounds(team):
     with pytest.raises(ValidationError):
         standards.set_conformance_threshold(pilot=team.pilot, actor=team.pm, threshold=1.2)
     assert Case.objects.count() == 0
+
+
+def test_a_standards_json_is_read_once_per_version_and_a_new_version_is_seen(team, standard):
+    """Standards are never edited: a version's summary is kept for the process, and a new version (a new
+    row) is read afresh."""
+    cases(team, 50)
+    assert "Standard v1 (4 required fields)" in result(team.pilot, "inputs.standard").evidence.text
+    with CaptureQueriesContext(connection) as ctx:
+        again = result(team.pilot, "inputs.standard")
+    assert "Standard v1 (4 required fields)" in again.evidence.text
+    standard_reads = [q["sql"] for q in ctx.captured_queries if "pilots_inputstandard" in q["sql"]]
+    assert standard_reads and not any('"rules"' in sql for sql in standard_reads)
+    one_required = {**SPEC, "inputs": [{**f, "required": f["name"] == "amount"} for f in SPEC["inputs"]]}
+    standards.publish_standard(pilot=team.pilot, actor=team.pm, spec={**one_required, "rules": []})
+    newer = result(team.pilot, "inputs.standard")
+    assert "Standard v2 (1 required fields)" in newer.evidence.text
+    assert "no cross-field rule" in result(team.pilot, "inputs.edge_rules").evidence.text

@@ -1,6 +1,7 @@
 """Edge cases, step 2: a standard for inputs, rules for contradictions and lateness, conformance."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
 
@@ -33,17 +34,55 @@ def _inputs_counts(now) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class StandardSummary:
+    """What the checks read of a pilot's latest standard."""
+
+    version: int
+    required: int  # how many input fields are required
+    has_rules: bool
+    has_lateness: bool
+
+
+# Standards are never edited (a change publishes the next version), so a version's summary is computed
+# once per process: a full recompute then reads four columns of each pilot's standards instead of
+# decoding every standard's JSON (a fifth of a second per 2,000 pilots). Keyed like the compiled rule
+# tables, by id and publication time: an id alone can name different rows over time (a flushed or
+# rolled-back database hands ids out again).
+_SUMMARIES: dict[tuple[int, datetime], StandardSummary] = {}
+MAX_SUMMARIES = 50_000
+
+
+def _summaries_of(keys: list[tuple[int, datetime]]) -> dict[tuple[int, datetime], StandardSummary]:
+    missing = [key for key in keys if key not in _SUMMARIES]
+    if missing:
+        if len(_SUMMARIES) + len(missing) > MAX_SUMMARIES:
+            _SUMMARIES.clear()
+        rows = InputStandard.objects.filter(pk__any_of=[pk for pk, _ in missing]).values_list(
+            "pk", "published_at", "version", "inputs", "rules", "event_time_field", "max_lateness_hours"
+        )
+        for pk, published_at, version, inputs, rules, event_time_field, max_lateness_hours in rows:
+            _SUMMARIES[(pk, published_at)] = StandardSummary(
+                version=version,
+                required=sum(1 for f in inputs if f.get("required")),
+                has_rules=bool(rules),
+                has_lateness=bool(event_time_field and max_lateness_hours),
+            )
+    return {key: _SUMMARIES[key] for key in keys if key in _SUMMARIES}
+
+
 @shared
-def _latest_standards(pilot_ids: list[int]) -> dict[int, InputStandard]:
-    latest: dict[int, InputStandard] = {}
+def _latest_standards(pilot_ids: list[int]) -> dict[int, StandardSummary]:
+    latest: dict[int, tuple[int, datetime]] = {}
     rows = (
         InputStandard.objects.filter(pilot_id__any_of=pilot_ids)
-        .only("pilot_id", "version", "inputs", "rules", "event_time_field", "max_lateness_hours")
         .order_by("pilot_id", "version")
+        .values_list("pilot_id", "pk", "published_at")
     )
-    for standard in rows:
-        latest[standard.pilot_id] = standard
-    return latest
+    for pilot_id, pk, published_at in rows:
+        latest[pilot_id] = (pk, published_at)
+    summaries = _summaries_of(list(latest.values()))
+    return {pilot_id: summaries[key] for pilot_id, key in latest.items() if key in summaries}
 
 
 def _standard_link(pilot_id: int) -> tuple[str, str]:
@@ -63,7 +102,7 @@ def standard_in_use(pilot_ids: list[int]) -> dict[int, Result]:
     results = {}
     for pilot_id in pilot_ids:
         standard = standards.get(pilot_id)
-        required = [f["name"] for f in standard.inputs if f.get("required")] if standard else []
+        required = standard.required if standard else 0
         count = facts.get(pilot_id, {}).get("validated_30d", 0)
         if standard is None or not required:
             results[pilot_id] = Result(
@@ -75,7 +114,7 @@ def standard_in_use(pilot_ids: list[int]) -> dict[int, Result]:
             results[pilot_id] = Result(
                 MISSING,
                 Evidence(
-                    f"Standard v{standard.version} requires {len(required)} field(s); {count} case(s) "
+                    f"Standard v{standard.version} requires {required} field(s); {count} case(s) "
                     f"were validated against it in 30 days (needs {MIN_VALIDATED}).",
                     (_standard_link(pilot_id),),
                 ),
@@ -85,7 +124,7 @@ def standard_in_use(pilot_ids: list[int]) -> dict[int, Result]:
             results[pilot_id] = Result(
                 VERIFIED,
                 Evidence(
-                    f"Standard v{standard.version} ({len(required)} required fields); {count} cases "
+                    f"Standard v{standard.version} ({required} required fields); {count} cases "
                     "validated against it in 30 days.",
                     (_standard_link(pilot_id),),
                 ),
@@ -106,8 +145,8 @@ def edge_rules(pilot_ids: list[int]) -> dict[int, Result]:
     results = {}
     for pilot_id in pilot_ids:
         standard = standards.get(pilot_id)
-        has_rules = bool(standard and standard.rules)
-        has_lateness = bool(standard and standard.event_time_field and standard.max_lateness_hours)
+        has_rules = bool(standard and standard.has_rules)
+        has_lateness = bool(standard and standard.has_lateness)
         row = fired.get(pilot_id, {"contradictory": 0, "late": 0})
         if not (has_rules and has_lateness):
             missing = [
