@@ -80,6 +80,26 @@ def _copy_rows(cursor, table: str, fields: list[models.Field], values) -> None:
             copy.write_row(row)
 
 
+def copy_unless_clash(table: str, names: str, values) -> bool:
+    """COPY `values` straight into `table` (`names`: its quoted column list) in a savepoint. False, with
+    nothing written, if a row clashes with a unique constraint: the caller then goes through a stage.
+    COPY raises psycopg's errors, not Django's (Django's cursor wraps execute only), hence
+    wrap_database_errors."""
+    try:
+        sql = f"COPY {table} ({names}) FROM STDIN"
+        with (
+            transaction.atomic(),
+            connection.wrap_database_errors,
+            connection.cursor() as cursor,
+            cursor.copy(sql) as copy,
+        ):
+            for row in values:
+                copy.write_row(row)
+        return True
+    except IntegrityError:
+        return False
+
+
 def insert(model: type[models.Model], rows: list[dict]) -> None:
     """Insert new rows of `model`, each a dict of field attname → value (no model instances: building them
     cost more than the write); a row that clashes with a unique constraint (one stored a moment ago, e.g.
@@ -93,15 +113,10 @@ def insert(model: type[models.Model], rows: list[dict]) -> None:
         return
     meta, quote = model._meta, connection.ops.quote_name
     fields = _columns(model)
-    table = quote(meta.db_table)
-    try:  # straight into the table; on a clash the savepoint is rolled back and a stage sorts it out
-        # wrap_database_errors: COPY raises psycopg's errors, not Django's (its cursor wraps execute only)
-        with transaction.atomic(), connection.wrap_database_errors, connection.cursor() as cursor:
-            _copy_rows(cursor, table, fields, _row_values(fields, rows))
+    table, names = quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
+    if copy_unless_clash(table, names, _row_values(fields, rows)):
         return
-    except IntegrityError:
-        pass
-    names, stage = ", ".join(quote(f.column) for f in fields), quote(f"{meta.db_table}_new")
+    stage = quote(f"{meta.db_table}_new")  # a clash: the stage keeps the rows already stored
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {names} FROM {meta.db_table} WITH NO DATA"

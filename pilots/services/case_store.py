@@ -10,10 +10,11 @@ same job.
 
 import json
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from pilots.models import Case
+from pilots.services import bulk
 
 # Everything intake writes, by column name (foreign keys as their *_id columns).
 COLUMNS = [
@@ -76,17 +77,11 @@ def _store_with_copy(creates: list[tuple], updates: list[tuple[int, tuple]]) -> 
     if creates and not updates:
         # The common case: new rows straight into the table. Should a concurrent upload have stored one
         # of these external ids a moment ago, the savepoint is rolled back and the staging path decides.
-        try:
-            sql = f"COPY {table} (id, {columns}, created_at, updated_at) FROM STDIN"
-            # wrap_database_errors: COPY raises psycopg's errors, not Django's (its cursor wraps execute only)
-            with transaction.atomic(), connection.wrap_database_errors, connection.cursor() as cursor:
-                ids = _new_ids(cursor, len(creates))
-                with cursor.copy(sql) as copy:
-                    for case_id, row in zip(ids, creates, strict=True):
-                        copy.write_row((case_id, *row, now, now))
+        with connection.cursor() as cursor:
+            ids = _new_ids(cursor, len(creates))
+        rows = ((case_id, *row, now, now) for case_id, row in zip(ids, creates, strict=True))
+        if bulk.copy_unless_clash(table, f"id, {columns}, created_at, updated_at", rows):
             return {row[1]: case_id for case_id, row in zip(ids, creates, strict=True)}
-        except IntegrityError:
-            pass
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS case_stage AS "
