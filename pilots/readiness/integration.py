@@ -7,6 +7,7 @@ that a receiver accepted, and exports of the regression set (an audit event).
 from datetime import timedelta
 
 from django.db.models import Count, Max, Q
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from pilots.checks import (
@@ -143,7 +144,11 @@ def outcomes_flow_back(pilot_ids: list[int]) -> dict[int, Result]:
             payload__data__pilot__id__in=pilot_ids,
         )
         .exclude(event="readiness.changed")  # about ProdReady's own scores, not the pilot's outcomes
-        .values_list("payload__data__pilot__id")
+        # An annotation, not values_list("payload__data__pilot__id"): Django resolves a JSON path in
+        # values_list by catching a FieldError whose traceback keeps every caller's frame alive (a
+        # reference cycle that held a whole recompute batch until the next full garbage collection).
+        .annotate(about=KT("payload__data__pilot__id"))
+        .values_list("about")
         .annotate(n=Count("id"))
     )
     for pilot_id, n in rows:

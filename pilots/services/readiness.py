@@ -32,7 +32,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from pilots import checks, portfolio, scoring
+from pilots import checks, gcpause, portfolio, scoring
 from pilots.models import Pilot, ReadinessHistory, ReadinessMark, ReadinessSnapshot
 from pilots.services import bulk
 from pilots.services.queue import publish
@@ -118,7 +118,8 @@ def recompute(*, pilot_ids: Iterable[int], now: datetime | None = None) -> list[
     ids = sorted(set(pilot_ids))
     changed: list[int] = []
     for start in range(0, len(ids), BATCH):
-        changed += _recompute_batch(ids[start : start + BATCH], now=now or timezone.now())
+        with gcpause.paused():  # a batch's results all live until its snapshots are written
+            changed += _recompute_batch(ids[start : start + BATCH], now=now or timezone.now())
     return changed
 
 
