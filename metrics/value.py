@@ -10,7 +10,7 @@ produced it, so a leader can check it, and what the target would deliver at the 
 A "higher is better" metric counts current − baseline instead. Pure arithmetic: no queries.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from metrics.charts import number, quantity
 from metrics.models import Direction, Kind
@@ -44,7 +44,15 @@ class Value:
     how: str
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # Written out: dataclasses.asdict deep-copies every field (a fifth of a second per 16,000 values).
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "unit": self.unit,
+            "per_month": self.per_month,
+            "target_per_month": self.target_per_month,
+            "how": self.how,
+        }
 
 
 def delivered(
