@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from exceptions.stats import wilson_interval
 from feedback.models import Correction
+from pilots.checks import case_counts, case_facts_by_version
 from pilots.models import AIVersion, Case, Pilot
 
 WINDOW_WEEKS = 26
@@ -183,6 +184,17 @@ def verdict(
     return judge(earlier, later, "quarters")
 
 
+@case_counts
+def _decided_counts(now) -> dict:
+    """Every decided case and the corrected ones among them: in the readiness engine's one pass over
+    the cases, by pilot and AI version."""
+    decided = Q(decided_at__isnull=False)
+    return {
+        "learning_decided": Count("id", filter=decided),
+        "learning_corrected": Count("id", filter=decided & Q(corrected=True)),
+    }
+
+
 def verdicts(pilot_ids: list[int]) -> dict[int, tuple[Verdict, float | None]]:
     """The verdict and the latest rate (the later side) for a batch of pilots, in a fixed number of
     queries (for the readiness check)."""
@@ -196,53 +208,46 @@ def verdicts(pilot_ids: list[int]) -> dict[int, tuple[Verdict, float | None]]:
         .values_list("pilot_id", "id", "identifier", "released_on")
     ):
         versions_of.setdefault(pilot_id, []).append(version)
-    # One pass over the decided cases per time zone, by pilot, AI version and week (in the workspace's
-    # zone): the versions' all-time counts and the window's weekly counts are both sums of these rows.
-    counts: dict[tuple[int, int | None], dict] = {}
-    week_rows: dict[int, dict[date, dict]] = {pid: {} for pid in zones}
-    by_zone: dict[str, list[int]] = {}
+    # The versions' all-time counts come from the shared pass over the cases (by pilot and version).
+    counts: dict[tuple[int, int | None], tuple[int, int]] = {}
+    decided_of: dict[int, int] = {}
+    for key, row in case_facts_by_version(sorted(zones)).items():
+        counts[key] = (row["learning_decided"], row["learning_corrected"])
+        decided_of[key[0]] = decided_of.get(key[0], 0) + row["learning_decided"]
+    rates: dict[int, list[VersionRate]] = {}
+    by_zone: dict[str, list[int]] = {}  # pilots that need the weeks: fewer than two versions with enough
     for pilot_id, zone_name in zones.items():
-        by_zone.setdefault(zone_name, []).append(pilot_id)
-    for zone_name, group in by_zone.items():
-        zone = ZoneInfo(zone_name)
-        for row in (
-            Case.objects.filter(pilot_id__any_of=group, decided_at__isnull=False)
-            .annotate(week=TruncWeek("decided_at", tzinfo=zone))
-            .values("pilot_id", "ai_version_id", "week")
-            .annotate(decided=Count("id"), corrected=Count("id", filter=Q(corrected=True)))
-            .order_by()
-        ):
-            for key, into in (
-                ((row["pilot_id"], row["ai_version_id"]), counts),
-                (
-                    row["week"].date() if isinstance(row["week"], datetime) else row["week"],
-                    week_rows[row["pilot_id"]],
-                ),
-            ):
-                total = into.setdefault(key, {"decided": 0, "corrected": 0})
-                total["decided"] += row["decided"]
-                total["corrected"] += row["corrected"]
-    now = timezone.now()
-    starts = {name: _window_start(ZoneInfo(name), now).date() for name in by_zone}
-    results = {}
-    for pilot_id, zone_name in zones.items():
-        versions = [
+        rates[pilot_id] = [
             VersionRate(
                 identifier,
-                counts.get((pilot_id, version_id), {}).get("decided", 0),
-                counts.get((pilot_id, version_id), {}).get("corrected", 0),
+                *counts.get((pilot_id, version_id), (0, 0)),
                 version_id=version_id,
                 released_on=released_on,
             )
             for version_id, identifier, released_on in versions_of.get(pilot_id, [])
         ]
-        start = starts[zone_name]
-        weeks = []
-        for day, row in sorted(week_rows[pilot_id].items()):
-            if day >= start:
-                iso = day.isocalendar()
-                weeks.append(Week(f"{iso.year}-W{iso.week:02d}", row["decided"], row["corrected"], start=day))
-        found = verdict(None, weeks=weeks, versions=versions)
+        if decided_of.get(pilot_id) and sum(v.enough for v in rates[pilot_id]) < 2:
+            by_zone.setdefault(zone_name, []).append(pilot_id)
+    # The window's weekly counts (in the workspace's zone), one query per time zone.
+    now = timezone.now()
+    week_rows: dict[int, list[Week]] = {}
+    for zone_name, group in by_zone.items():
+        zone = ZoneInfo(zone_name)
+        for row in (
+            Case.objects.filter(pilot_id__any_of=group, decided_at__gte=_window_start(zone, now))
+            .annotate(week=TruncWeek("decided_at", tzinfo=zone))
+            .values("pilot_id", "week")
+            .annotate(decided=Count("id"), corrected=Count("id", filter=Q(corrected=True)))
+            .order_by("pilot_id", "week")
+        ):
+            day = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
+            iso = day.isocalendar()
+            week_rows.setdefault(row["pilot_id"], []).append(
+                Week(f"{iso.year}-W{iso.week:02d}", row["decided"], row["corrected"], start=day)
+            )
+    results = {}
+    for pilot_id in zones:
+        found = verdict(None, weeks=week_rows.get(pilot_id, []), versions=rates[pilot_id])
         results[pilot_id] = (found, found.later.rate if found.later else None)
     return results
 

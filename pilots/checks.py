@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from django.db.models import Aggregate
+from django.db.models import Aggregate, Count, Max, Min, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -185,29 +185,107 @@ _case_counts: dict[str, CaseCounts] = {}
 
 def case_counts(function: CaseCounts) -> CaseCounts:
     """Register aggregates over a pilot's cases: `function(now)` answers {name: Count(…, filter=…)}.
-    `case_facts` computes every registered one in a single GROUP BY pilot (the cases are the large
-    table: one pass over them, whatever the number of checks that count something)."""
+    `case_facts` computes every registered one in a single GROUP BY (the cases are the large table: one
+    pass over them, whatever the number of checks that count something). Counts, sums, maxima and minima
+    only: the pass groups by pilot and AI version, and a pilot's figure combines its versions'."""
     _case_counts[f"{function.__module__}.{function.__qualname__}"] = function
     return function
 
 
-@shared
-def case_facts(pilot_ids: list[int]) -> dict[int, dict]:
-    """pilot id → {aggregate name: value} for every registered case count (pilots without cases are
-    left out: read with `.get(name, 0)`)."""
-    now = timezone.now()
+def _combine_counts(a, b):
+    return a if b is None else b if a is None else a + b
+
+
+def _combine_max(a, b):
+    return a if b is None else b if a is None else max(a, b)
+
+
+def _combine_min(a, b):
+    return a if b is None else b if a is None else min(a, b)
+
+
+def _combiner(name: str, aggregate: Aggregate) -> Callable:
+    if isinstance(aggregate, Count | Sum) and not getattr(aggregate, "distinct", False):
+        return _combine_counts
+    if isinstance(aggregate, Max):
+        return _combine_max
+    if isinstance(aggregate, Min):
+        return _combine_min
+    raise ValueError(f"case count {name!r}: only Count, Sum, Max and Min combine across AI versions")
+
+
+def _registered_case_counts(now: datetime) -> dict[str, Aggregate]:
     aggregates: dict[str, Aggregate] = {}
     for function in _case_counts.values():
         named = function(now)
         if clash := aggregates.keys() & named.keys():
             raise ValueError(f"case counts {sorted(clash)} are registered twice")
         aggregates.update(named)
+    return aggregates
+
+
+_covering: ContextVar[dict | None] = ContextVar("covering_case_reads", default=None)
+
+
+@contextmanager
+def covering(pilot_ids: list[int]) -> Iterator[None]:
+    """Within this block, the pass over the cases (`case_facts_by_version`) reads all these pilots at
+    once and each batch takes its share: one pass over the large table instead of one per batch, and a
+    parallel scan when the pilots are most of it (the nightly recompute). Its rows stay in memory until
+    the block ends: cover thousands of pilots, not millions."""
+    token = _covering.set({"ids": frozenset(pilot_ids), "order": sorted(set(pilot_ids)), "rows": None})
+    try:
+        yield
+    finally:
+        _covering.reset(token)
+
+
+@shared
+def case_facts_by_version(pilot_ids: list[int]) -> dict[tuple[int, int | None], dict]:
+    """(pilot id, AI version id or None) → {aggregate name: value} for every registered case count: the
+    one pass over the cases (the learning check reads its per-version counts here)."""
+    cover = _covering.get()
+    if cover is None or not cover["ids"].issuperset(pilot_ids):
+        return _case_rows(pilot_ids)
+    if cover["rows"] is None:
+        cover["rows"] = {}
+        for key, row in _case_rows(cover["order"]).items():
+            cover["rows"].setdefault(key[0], []).append((key, row))
+    return {key: row for pilot_id in pilot_ids for key, row in cover["rows"].get(pilot_id, ())}
+
+
+def _case_rows(pilot_ids: list[int]) -> dict[tuple[int, int | None], dict]:
+    now = timezone.now()
+    aggregates = _registered_case_counts(now)
+    for name, aggregate in aggregates.items():
+        _combiner(name, aggregate)
     if not aggregates:
         return {}
     rows = (
-        Case.objects.filter(pilot_id__any_of=pilot_ids).values("pilot_id").annotate(**aggregates).order_by()
+        Case.objects.filter(pilot_id__any_of=pilot_ids)
+        .values("pilot_id", "ai_version_id")
+        .annotate(**aggregates)
+        .order_by()
     )
-    return {row.pop("pilot_id"): row for row in rows}
+    return {(row.pop("pilot_id"), row.pop("ai_version_id")): row for row in rows}
+
+
+@shared
+def case_facts(pilot_ids: list[int]) -> dict[int, dict]:
+    """pilot id → {aggregate name: value} for every registered case count (pilots without cases are
+    left out: read with `.get(name, 0)`); the pilot's versions' figures combined."""
+    combine: dict[str, Callable] | None = None
+    facts: dict[int, dict] = {}
+    for (pilot_id, _), row in case_facts_by_version(pilot_ids).items():
+        if (into := facts.get(pilot_id)) is None:
+            facts[pilot_id] = dict(row)
+            continue
+        if combine is None:
+            aggregates = _registered_case_counts(timezone.now())
+            combine = {name: _combiner(name, aggregate) for name, aggregate in aggregates.items()}
+        for name, value in row.items():
+            into[name] = combine[name](into[name], value)
+    return facts
 
 
 PILOT_FACTS = (

@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Avg, Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pilots import checks
-from pilots.models import Attestation, GateRequest, Membership, Pilot, Stage
+from pilots.models import AIVersion, Attestation, Case, GateRequest, Membership, Pilot, Stage
 from pilots.services import gates as gate_services
 from pilots.services import pilots as pilot_services
 from tests import factories
@@ -208,3 +209,45 @@ def test_registering_a_check_twice_or_at_a_bad_gate_is_refused():
         checks.check(id="x.y", section="ownership", title="bad", gate="proposed")(lambda ids: {})
     with pytest.raises(ValueError):
         checks.check(id="x.z", section="vibes", title="bad", gate="production")(lambda ids: {})
+
+
+def test_case_facts_combine_a_pilots_ai_versions(team):
+    """The one pass over the cases groups by pilot and AI version; a pilot's figures add its versions'
+    counts and take the latest of their maxima, whichever versions have none."""
+    now = timezone.now()
+    v1 = AIVersion.objects.create(pilot=team.pilot, identifier="v1", released_on=now.date())
+    v2 = AIVersion.objects.create(pilot=team.pilot, identifier="v2", released_on=now.date())
+    made = [
+        (v1, "api", now - timedelta(days=3), now),
+        (v1, "upload", now - timedelta(days=1), None),
+        (v2, "api", now - timedelta(days=2), now),
+        (None, "api", now - timedelta(hours=5), None),
+        (None, "upload", now, None),
+    ]
+    for n, (version, source, received, decided) in enumerate(made):
+        Case.objects.create(
+            pilot=team.pilot, external_id=f"C-{n}", ai_version=version, source=source,
+            received_at=received, decided_at=decided, digest=f"d{n}",
+        )  # fmt: skip
+    with checks.shared_reads():
+        by_version = checks.case_facts_by_version([team.pilot.pk])
+        facts = checks.case_facts([team.pilot.pk])[team.pilot.pk]
+    assert {key: row["cases"] for key, row in by_version.items()} == {
+        (team.pilot.pk, v1.pk): 2, (team.pilot.pk, v2.pk): 1, (team.pilot.pk, None): 2,
+    }  # fmt: skip
+    assert by_version[(team.pilot.pk, v1.pk)]["learning_decided"] == 1
+    assert (facts["cases"], facts["api_total"], facts["learning_decided"]) == (5, 3, 2)
+    assert facts["api_last"] == now - timedelta(hours=5)  # the latest API arrival, of the version-less cases
+
+
+@pytest.mark.parametrize("aggregate", [Avg("touchpoints"), Count("ai_version", distinct=True)])
+def test_a_case_count_that_cannot_combine_across_versions_is_refused(team, aggregate):
+    @checks.case_counts
+    def uncombinable(now):
+        return {"uncombinable": aggregate}
+
+    try:
+        with pytest.raises(ValueError, match="only Count, Sum, Max and Min"):
+            checks.case_facts([team.pilot.pk])
+    finally:
+        checks._case_counts.pop(f"{uncombinable.__module__}.{uncombinable.__qualname__}")

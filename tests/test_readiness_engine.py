@@ -304,3 +304,25 @@ def test_recompute_all_covers_every_pilot_in_batches(team, monkeypatch):
     for _ in range(4):
         factories.PilotFactory(workspace=team.workspace)
     assert readiness.recompute_all() == Pilot.objects.count() == ReadinessSnapshot.objects.count()
+
+
+def test_one_pass_over_the_cases_serves_every_batch_it_covers(team, monkeypatch):
+    pilots = [team.pilot] + [factories.PilotFactory(workspace=team.workspace) for _ in range(4)]
+    for n, pilot in enumerate(pilots):
+        for i in range(n):
+            Case.objects.create(
+                pilot=pilot, external_id=f"C-{i}", source="api", received_at=timezone.now(), digest=f"d{i}"
+            )
+    readiness.recompute(pilot_ids=[p.pk for p in pilots])  # warm
+    one_by_one = {}
+    for pilot in pilots:
+        readiness.recompute(pilot_ids=[pilot.pk])
+        one_by_one[pilot.pk] = snapshot(pilot).digest
+    monkeypatch.setattr(readiness, "BATCH", 2)
+    monkeypatch.setattr(readiness, "COVER", 4)  # two covers: four pilots in two batches, then one
+    with CaptureQueriesContext(connection) as queries:
+        readiness.recompute(pilot_ids=[p.pk for p in pilots])
+    case_counts = [q["sql"] for q in queries.captured_queries if 'AS "received_30d"' in q["sql"]]
+    assert len(case_counts) == 2  # one per cover, not one per batch
+    assert {p.pk: snapshot(p).digest for p in pilots} == one_by_one
+    assert [snapshot(p).figures["pilots"]["cases"] for p in pilots] == [0, 1, 2, 3, 4]

@@ -40,6 +40,7 @@ from pilots.services.queue import publish
 log = logging.getLogger(__name__)
 
 BATCH = 2_000  # pilots per recompute round: IN lists stay short, memory stays flat
+COVER = 10_000  # pilots whose case counts are read in one pass (a parallel scan for a nightly run)
 SWEEP_GRACE = timedelta(seconds=10)  # marks younger than this belong to the debounced task
 REPUBLISH_AFTER = timedelta(seconds=60)  # a claimed mark this old lost its message: ask again
 CHANGED_EVENT = "readiness.changed"
@@ -117,9 +118,12 @@ def recompute(*, pilot_ids: Iterable[int], now: datetime | None = None) -> list[
     Safe to run twice, and concurrently: a run only removes the marks it has seen."""
     ids = sorted(set(pilot_ids))
     changed: list[int] = []
-    for start in range(0, len(ids), BATCH):
-        with gcpause.paused():  # a batch's results all live until its snapshots are written
-            changed += _recompute_batch(ids[start : start + BATCH], now=now or timezone.now())
+    for cover in range(0, len(ids), COVER):
+        group = ids[cover : cover + COVER]
+        with checks.covering(group):  # one pass over the cases for the group's batches
+            for start in range(0, len(group), BATCH):
+                with gcpause.paused():  # a batch's results all live until its snapshots are written
+                    changed += _recompute_batch(group[start : start + BATCH], now=now or timezone.now())
     return changed
 
 
