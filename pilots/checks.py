@@ -6,6 +6,7 @@ knows: attestations (0 → 0.5 for attestable checks) and "not yet due" for gate
 """
 
 import functools
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -192,36 +193,28 @@ def case_counts(function: CaseCounts) -> CaseCounts:
     return function
 
 
-def _combine_counts(a, b):
-    return a if b is None else b if a is None else a + b
-
-
-def _combine_max(a, b):
-    return a if b is None else b if a is None else max(a, b)
-
-
-def _combine_min(a, b):
-    return a if b is None else b if a is None else min(a, b)
-
-
 def _combiner(name: str, aggregate: Aggregate) -> Callable:
-    if isinstance(aggregate, Count | Sum) and not getattr(aggregate, "distinct", False):
-        return _combine_counts
-    if isinstance(aggregate, Max):
-        return _combine_max
-    if isinstance(aggregate, Min):
-        return _combine_min
-    raise ValueError(f"case count {name!r}: only Count, Sum, Max and Min combine across AI versions")
+    """How a pilot's figure combines its AI versions' (a version without a value leaves the other)."""
+    if isinstance(aggregate, Count | Sum) and not aggregate.distinct:
+        op = operator.add
+    elif isinstance(aggregate, Max):
+        op = max
+    elif isinstance(aggregate, Min):
+        op = min
+    else:
+        raise ValueError(f"case count {name!r}: only Count, Sum, Max and Min combine across AI versions")
+    return lambda a, b: a if b is None else b if a is None else op(a, b)
 
 
-def _registered_case_counts(now: datetime) -> dict[str, Aggregate]:
+def _registered_case_counts(now: datetime) -> tuple[dict[str, Aggregate], dict[str, Callable]]:
+    """Every registered case count by name, and how each combines across AI versions."""
     aggregates: dict[str, Aggregate] = {}
     for function in _case_counts.values():
         named = function(now)
         if clash := aggregates.keys() & named.keys():
             raise ValueError(f"case counts {sorted(clash)} are registered twice")
         aggregates.update(named)
-    return aggregates
+    return aggregates, {name: _combiner(name, aggregate) for name, aggregate in aggregates.items()}
 
 
 _covering: ContextVar[dict | None] = ContextVar("covering_case_reads", default=None)
@@ -255,10 +248,7 @@ def case_facts_by_version(pilot_ids: list[int]) -> dict[tuple[int, int | None], 
 
 
 def _case_rows(pilot_ids: list[int]) -> dict[tuple[int, int | None], dict]:
-    now = timezone.now()
-    aggregates = _registered_case_counts(now)
-    for name, aggregate in aggregates.items():
-        _combiner(name, aggregate)
+    aggregates, _ = _registered_case_counts(timezone.now())  # refused here if one cannot combine
     if not aggregates:
         return {}
     rows = (
@@ -281,8 +271,7 @@ def case_facts(pilot_ids: list[int]) -> dict[int, dict]:
             facts[pilot_id] = dict(row)
             continue
         if combine is None:
-            aggregates = _registered_case_counts(timezone.now())
-            combine = {name: _combiner(name, aggregate) for name, aggregate in aggregates.items()}
+            _, combine = _registered_case_counts(timezone.now())
         for name, value in row.items():
             into[name] = combine[name](into[name], value)
     return facts

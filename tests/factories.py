@@ -1,6 +1,9 @@
+from contextlib import contextmanager
+
 import factory
 from django.contrib.auth import get_user_model
 
+from pilots import checks
 from pilots.models import Membership, Pilot, Workspace
 
 User = get_user_model()
@@ -54,3 +57,17 @@ class PilotFactory(factory.django.DjangoModelFactory):
     business_unit = "Claims"
     program_manager = factory.LazyAttribute(lambda p: member(p.workspace, "program_manager"))
     workflow_owner = factory.LazyAttribute(lambda p: member(p.workspace, "workflow_owner"))
+
+
+@contextmanager
+def extra_case_counts(**aggregates):
+    """Register these case counts (`checks.case_counts`) for the block, and remove them after."""
+
+    def counts(now):
+        return aggregates
+
+    checks.case_counts(counts)
+    try:
+        yield
+    finally:
+        checks._case_counts.pop(f"{counts.__module__}.{counts.__qualname__}")

@@ -242,12 +242,6 @@ def test_case_facts_combine_a_pilots_ai_versions(team):
 
 @pytest.mark.parametrize("aggregate", [Avg("touchpoints"), Count("ai_version", distinct=True)])
 def test_a_case_count_that_cannot_combine_across_versions_is_refused(team, aggregate):
-    @checks.case_counts
-    def uncombinable(now):
-        return {"uncombinable": aggregate}
-
-    try:
-        with pytest.raises(ValueError, match="only Count, Sum, Max and Min"):
-            checks.case_facts([team.pilot.pk])
-    finally:
-        checks._case_counts.pop(f"{uncombinable.__module__}.{uncombinable.__qualname__}")
+    refused = pytest.raises(ValueError, match="only Count, Sum, Max and Min")
+    with factories.extra_case_counts(uncombinable=aggregate), refused:
+        checks.case_facts([team.pilot.pk])

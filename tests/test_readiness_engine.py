@@ -131,15 +131,8 @@ def test_every_case_count_is_one_pass_over_the_cases_and_a_name_is_owned_once(te
     assert {"validated_30d", "problems_routed_30d", "api_total", "decided_30d"} <= facts[team.pilot.pk].keys()
     assert len([q for q in queries.captured_queries if 'FROM "pilots_case"' in q["sql"]]) <= 2  # + learning
 
-    @checks.case_counts
-    def clash(now):
-        return {"cases": None}
-
-    try:
-        with pytest.raises(ValueError, match="registered twice"):
-            checks.case_facts([team.pilot.pk])
-    finally:
-        checks._case_counts.pop(f"{clash.__module__}.{clash.__qualname__}")
+    with factories.extra_case_counts(cases=None), pytest.raises(ValueError, match="registered twice"):
+        checks.case_facts([team.pilot.pk])
 
 
 def test_a_mark_made_while_the_recompute_ran_survives_and_is_asked_for_again(
