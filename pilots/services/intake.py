@@ -239,14 +239,14 @@ def ingest(
         module.process_batch(pilot=pilot, drafts=drafts)
 
     existing = case_store.existing(pilot.pk, [d.external_id for d in drafts])
-    creates, updates = [], []
+    new, updates = [], []
     for draft in drafts:
-        row, digest = _row(draft, upload_id)
         previous = existing.get(draft.external_id)
         if previous is None:
             outcome, stored_route = "created", ""
-            creates.append(row)
+            new.append(draft)
         else:
+            row, digest = _row(draft, upload_id)
             case_id, decided_at, stored_digest, stored_route = previous
             draft.case_id = case_id
             if digest == stored_digest:
@@ -267,6 +267,8 @@ def ingest(
             result.counts["with_problems"] += 1
             for path, kind, _message in draft.problems:
                 result.field_errors[f"{path}: {kind}"] += 1
+    # A new case's row is made while the store writes the rows before it.
+    creates = case_store.Rows(len(new), (_row(draft, upload_id)[0] for draft in new))
     created = case_store.store(creates, updates)
     for draft in drafts:
         if draft.case_id is None:
