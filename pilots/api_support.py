@@ -23,6 +23,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
@@ -293,18 +294,25 @@ def idempotent(view: Callable) -> Callable:
         storable = _body_is_storable.set(MAYBE_UNSTORABLE.search(body) is None)
         # A large batch's parsed items and rows all live until its response: see pilots.gcpause.
         pause = gcpause.paused() if len(body) >= LARGE_BODY else nullcontext()
+        # The write and its stored response commit together (one commit, not two): a response is never
+        # stored for writes that were rolled back, nor writes kept whose response could not be stored.
         try:
-            with audit.acting_through(key), pause:
+            with transaction.atomic(), audit.acting_through(key), pause:
                 response = view(request, *args, **kwargs)
+                retry = response.status_code >= 500 or response.status_code in (401, 429)
+                if retry:
+                    transaction.set_rollback(True)
+                else:
+                    idempotency.finish(
+                        record=claim.record, status_code=response.status_code, body=_json(response)
+                    )
         except Exception:
             idempotency.release(record=claim.record)
             raise
         finally:
             _body_is_storable.reset(storable)
-        if response.status_code >= 500 or response.status_code in (401, 429):
+        if retry:
             idempotency.release(record=claim.record)  # nothing was done: the same key may be retried
-        else:
-            idempotency.finish(record=claim.record, status_code=response.status_code, body=_json(response))
         return response
 
     return wrapper

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from pilots.models import AuditEvent, Case, IdempotencyRecord
@@ -109,6 +109,27 @@ def test_a_key_whose_first_request_is_still_running_is_409(team, api, keys):
     assert response.status_code == 409
     assert response.json()["detail"] == "The first request with this Idempotency-Key is still running."
     assert not Case.objects.exists()
+
+
+def test_a_write_whose_response_cannot_be_stored_keeps_nothing_and_may_be_retried(team, api, monkeypatch):
+    """The writes and the stored first response commit together: were the cases kept while the record
+    stayed "running", every retry would get 409 and the client could never learn what was stored."""
+    prepare(team)
+    body = {"cases": [case("a"), case("b", amount=20000)]}
+
+    def lost(**_kwargs):
+        raise DatabaseError("the connection was lost")  # fault injection: the record's write fails
+
+    with monkeypatch.context() as patched:
+        patched.setattr(idempotency, "finish", lost)
+        with pytest.raises(DatabaseError):
+            api().post(url(team), body, key="lost")
+    assert not Case.objects.exists() and ingested() == 0
+    assert not IdempotencyRecord.objects.exists()  # released: the same key may be sent again
+    retry = api().post(url(team), body, key="lost")
+    assert retry.status_code == 200 and "Idempotent-Replayed" not in retry
+    assert Case.objects.count() == 2 and ingested() == 1
+    assert IdempotencyRecord.objects.get(key="lost").state == "done"
 
 
 def test_idempotency_keys_belong_to_their_api_key(team, api):
