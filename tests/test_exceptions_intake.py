@@ -252,11 +252,33 @@ def test_cases_a_concurrent_upload_stored_meanwhile_stand_and_keep_their_escalat
     assert {x: after[x] for x in before} == before and len(after) == 120
 
 
+def test_a_table_published_while_a_batch_is_stored_leaves_no_escalated_case_without_its_escalation(
+    team, ready, monkeypatch
+):
+    """The escalations follow the rules that routed the batch, even when a new table is published between
+    the routing and the store (here: by an injected call, as a concurrent request would)."""
+    store = intake.case_store.store
+
+    def publish_then_store(creates, updates):
+        rules.publish_rules(pilot=team.pilot, rules=[{"clauses": [], "action": "automate"}], actor=team.pm)
+        return store(creates, updates)
+
+    monkeypatch.setattr(intake.case_store, "store", publish_then_store)
+    ingest(team, [arrival("big", amount="20000"), arrival("tiny", amount="5")])
+    escalations = {e.case.external_id: (e.reason, e.rule.table.version) for e in Escalation.objects.all()}
+    assert cases()["big"].route == "escalated" and cases()["big"].rule_version == 1
+    assert escalations == {"big": ("escalated", 1), "tiny": ("sampled", 1)}
+
+
 def test_opening_the_same_escalations_again_keeps_the_first(team, ready):
     """A redelivered batch (or the demo's replay) opens nothing twice, on the COPY path (≥ 50 rows) too."""
     ingest(team, [arrival(f"big{i}", amount="20000") for i in range(60)])
     first = dict(Escalation.objects.values_list("case_id", "id"))
-    rule_of = dict(Escalation.objects.values_list("case_id", "rule_id"))
+    rule_by_id = {rule.id: rule for rule in routing.current_compiled(team.pilot).rules}
+    rule_of = {
+        case_id: rule_by_id[rule_id]
+        for case_id, rule_id in Escalation.objects.values_list("case_id", "rule_id")
+    }
     drafts = [
         intake.Draft(
             arrival=None,
@@ -264,7 +286,7 @@ def test_opening_the_same_escalations_again_keeps_the_first(team, ready):
                 "external_id": c.external_id,
                 "received_at": c.received_at,
                 "route": c.route,
-                "rule_id": rule_of[c.pk],
+                "rule": rule_of[c.pk],
             },
             problems=[],
             case_id=c.pk,

@@ -450,8 +450,8 @@ def test_a_sampled_case_is_decided_at_routing_and_an_escalated_one_is_not():
     batch = drafts(["a"])
     route_drafts(1, CompiledTable(2, 1, (escalating,), Router([[]], {})), batch)
     assert batch[0].values["route"] == "escalated" and "routed_decided_at" not in batch[0].values
-    assert (batch[0].values["rule_version"], batch[0].values["rule_clause"], batch[0].values["rule_id"]) == (
+    assert (batch[0].values["rule_version"], batch[0].values["rule_clause"], batch[0].values["rule"]) == (
         1,
         "#1 every other case (default)",
-        2,
+        escalating,
     )

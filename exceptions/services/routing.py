@@ -43,7 +43,7 @@ def route_drafts(pilot_id: int, table: CompiledTable, drafts: list[Draft]) -> No
         values["route"] = route
         values["rule_version"] = version
         values["rule_clause"] = rule.label
-        values["rule_id"] = rule.id
+        values["rule"] = rule  # the escalation opened after the store follows this very rule
         if route != ESCALATED:
             # Routing is instant: the case was decided when it was received. A decided_at supplied by
             # the pilot's own system stands (the hub stores it in preference to this one).
@@ -87,15 +87,13 @@ def open_escalations(pilot: Pilot, drafts: list[Draft], outcomes: dict[str, str]
         return
     if updated:
         Escalation.objects.filter(case_id__in=updated, decided_at=None).delete()
-    table = current_compiled(pilot)
-    rules = {rule.id: rule for rule in table.rules} if table else {}
+    # Each escalation follows the rule that routed its case (not the table read again: one published in
+    # between would not know the rule, and the escalated case would wait with no escalation).
     pilot_id = pilot.pk
     new = [
-        _escalation(
-            rules[d.values["rule_id"]], d.case_id, pilot_id, d.values["route"], d.values["received_at"]
-        )
+        _escalation(d.values["rule"], d.case_id, pilot_id, d.values["route"], d.values["received_at"])
         for d in wanted
-        if d.case_id is not None and d.values.get("rule_id") in rules
+        if d.case_id is not None
     ]
     bulk.insert(Escalation, new)
 
@@ -114,7 +112,6 @@ def route_stored_cases(*, pilot_id: int, actor=None, now: datetime | None = None
     if table is None:
         return 0
     now = now or timezone.now()
-    rules_by_id = {rule.id: rule for rule in table.rules}
     done = 0
     while True:
         with transaction.atomic():
@@ -154,8 +151,7 @@ def route_stored_cases(*, pilot_id: int, actor=None, now: datetime | None = None
                 if undecided and values["route"] != ESCALATED:
                     case.decided_at = now
                 if values["route"] == SAMPLED or (values["route"] == ESCALATED and undecided):
-                    rule = rules_by_id[values["rule_id"]]
-                    escalations.append(_escalation(rule, case.pk, pilot_id, values["route"], now))
+                    escalations.append(_escalation(values["rule"], case.pk, pilot_id, values["route"], now))
             Case.objects.bulk_update(cases, ["route", "rule_version", "rule_clause", "decided_at"])
             bulk.insert(Escalation, escalations)
             done += len(cases)
