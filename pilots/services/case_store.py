@@ -53,8 +53,8 @@ def existing(pilot_id: int, external_ids: list[str]) -> dict[str, tuple]:
 
 class Rows:
     """`count` rows made as they are first read, and kept for a second read. COPY sends each row while
-    the next is made, so the server's half of the write runs beside the making of the rows (for a batch
-    of 1,000 new cases, a third of what the store would otherwise add)."""
+    the next is made, so the server's half of the write runs beside the making of the rows (bench f,
+    100,000 new cases: 13,355 → 14,737 cases/s)."""
 
     def __init__(self, count: int, make: Iterator[tuple]):
         self._count, self._make, self._made = count, make, []
