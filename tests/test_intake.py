@@ -168,3 +168,44 @@ def test_received_at_defaults_to_arrival_time(team, standard):
     row.received_at = None
     ingest(team, [row])
     assert datetime.now(UTC) - Case.objects.get().received_at < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        {"b": 1, "a": [1, 2.5, None, True, {"z": "ü", "y": "\u2028"}], "c": "Zürich 東京"},
+        {"big": 2**70, "small": -0.0, "tiny": 1e-300, "huge": 1e16, "third": 1 / 3},
+        {"nan": float("nan"), "inf": float("inf"), "neg": float("-inf")},
+        {"amount": Decimal("10.50"), "at": datetime(2026, 3, 29, 1, 59, 59, 123456, tzinfo=UTC)},
+        {"quote": 'say "hi"\\', "tab": "a\tb\n", "é": "é"},
+    ],
+)
+def test_the_stored_json_text_is_what_json_dumps_gives(value):
+    """The digest of every stored case is computed from this text: it must not change."""
+    import json
+
+    assert intake._encode_sorted(value) == json.dumps(value, sort_keys=True, default=str)
+
+
+def test_moments_keep_their_instant_to_the_microsecond(team, standard):
+    berlin = "2026-03-29T03:00:00.123456+02:00"  # just after the clocks went forward
+    row = arrival("c1", happened_at="2026-03-29T01:59:59.999999+01:00")
+    row.received_at, row.due_at = berlin, "2026-03-30T00:00:00.000001-05:00"
+    row.outcome = {"decided_at": "2026-03-29T01:00:00.5+00:00"}
+    ingest(team, [row])
+    case = Case.objects.get()
+    assert case.received_at == datetime(2026, 3, 29, 1, 0, 0, 123456, tzinfo=UTC)
+    assert case.event_at == datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC)
+    assert case.due_at == datetime(2026, 3, 30, 5, 0, 0, 1, tzinfo=UTC)
+    assert case.decided_at == datetime(2026, 3, 29, 1, 0, 0, 500000, tzinfo=UTC)
+
+
+def test_an_update_keeps_moments_to_the_microsecond(team, standard):
+    ingest(team, [arrival("c1")])
+    row = arrival("c1", amount="99")
+    row.received_at = "2026-11-02T13:00:00.000001+01:00"
+    assert ingest(team, [row]).counts["updated"] == 1
+    case = Case.objects.get()
+    assert case.received_at == datetime(2026, 11, 2, 12, 0, 0, 1, tzinfo=UTC)
+    assert case.updated_at > case.created_at

@@ -22,7 +22,8 @@ def _columns(model) -> list[models.Field]:
 
 
 # Field kinds whose database value is the Python value itself when that is a plain int, str, bool or an
-# aware datetime (what the ORM's get_db_prep_save would return unchanged, at a tenth of the cost).
+# aware datetime (what the ORM's get_db_prep_save would return unchanged, at a tenth of the cost); COPY
+# gets an aware datetime as its ISO 8601 text, which the server parses as it would psycopg's.
 PLAIN_KINDS = {
     "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "DateTimeField",
     "ForeignKey", "IntegerField", "OneToOneField", "PositiveBigIntegerField", "PositiveIntegerField",
@@ -38,8 +39,10 @@ def _to_database(field: models.Field):
         return lambda value: prepare(value, connection)
 
     def plain_or_prepared(value):
-        if type(value) in PLAIN_TYPES or (type(value) is datetime and value.tzinfo is not None):
+        if type(value) in PLAIN_TYPES:
             return value
+        if type(value) is datetime and value.tzinfo is not None:
+            return value.isoformat()  # as text: psycopg chooses its dumper again for every datetime
         return prepare(value, connection)
 
     return plain_or_prepared
@@ -66,9 +69,13 @@ def _row_values(fields: list[models.Field], rows: list[dict]):
     auto_now / auto_now_add fields the time of the call, as `bulk_create()` would store them."""
     now = timezone.now()
     missing = [now if _set_on_save(f) else f.get_default() for f in fields]
-    columns = [(f.attname, default, _to_database(f)) for f, default in zip(fields, missing, strict=True)]
+    converters = [_to_database(f) for f in fields]
+    columns = [
+        (f.attname, convert(default), convert)  # a default converted once, not once a row
+        for f, default, convert in zip(fields, missing, converters, strict=True)
+    ]
     for row in rows:
-        yield [convert(row.get(name, default)) for name, default, convert in columns]
+        yield [convert(row[name]) if name in row else default for name, default, convert in columns]
 
 
 def _copy_rows(cursor, table: str, fields: list[models.Field], values) -> None:
