@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -26,6 +27,7 @@ MAX_BATCH = 5000
 MAX_PAGE = 500
 MAX_ID = 2**63 - 1
 _encode = json.JSONEncoder().encode  # built once: dumps() builds one a call
+_quote = encode_basestring_ascii  # a str as a JSON string, as _encode writes it
 
 
 class Strict(BaseModel):
@@ -136,10 +138,18 @@ class BatchOut(BaseModel):  # plain pydantic: built from dicts, fast
     items: list[ItemOut]
 
 
+def _item_json(external_id: str, outcome: str, problems: list[dict], route: str) -> str:
+    """One ItemOut as JSON text, exactly as json.dumps would write its dict, at a quarter of the cost
+    (a 1,000-case response is mostly these): only the problems need the encoder."""
+    return (
+        f'{{"external_id": {_quote(external_id)}, "outcome": {_quote(outcome)}, '
+        f'"problems": {_encode(problems) if problems else "[]"}, "route": {_quote(route)}}}'
+    )
+
+
 def _arrival(item: CaseIn) -> Arrival:
-    outcome = {
-        name: getattr(item, name) for name in intake.OUTCOME_COLUMNS if getattr(item, name) is not None
-    }
+    given = item.__dict__  # the validated fields (getattr on a pydantic model is slower)
+    outcome = {name: given[name] for name in intake.OUTCOME_COLUMNS if given[name] is not None}
     return Arrival(
         external_id=item.external_id,
         inputs=item.inputs,
@@ -176,27 +186,25 @@ def upsert_cases(request: HttpRequest, pilot_id: int, batch: BatchIn):
     for item in batch.cases:
         if isinstance(item, Unreadable):
             result.counts["rejected"] += 1
-            items.append({"external_id": item.external_id, "outcome": "rejected", "problems": [
-                {"field": field, "kind": "invalid", "message": message} for field, message in item.problems
-            ], "route": ""})  # fmt: skip
+            found = [{"field": f, "kind": "invalid", "message": m} for f, m in item.problems]
+            items.append(_item_json(item.external_id, "rejected", found, ""))
         elif item.external_id in rejected:
-            items.append({"external_id": item.external_id, "outcome": "rejected", "problems": [
-                {"field": "external_id", "kind": "invalid", "message": rejected[item.external_id]}
-            ], "route": ""})  # fmt: skip
+            found = [{"field": "external_id", "kind": "invalid", "message": rejected[item.external_id]}]
+            items.append(_item_json(item.external_id, "rejected", found, ""))
         else:
             external_id = item.external_id.strip()
             found = problems.get(external_id)
-            items.append({
-                "external_id": external_id,
-                "outcome": outcomes.get(external_id, "rejected"),
-                "problems": [{"field": f, "kind": k, "message": m} for f, k, m in found] if found else [],
-                "route": routes.get(external_id, ""),
-            })  # fmt: skip
+            items.append(_item_json(
+                external_id,
+                outcomes.get(external_id, "rejected"),
+                [{"field": f, "kind": k, "message": m} for f, k, m in found] if found else [],
+                routes.get(external_id, ""),
+            ))  # fmt: skip
     # Rendered here rather than by ninja, which would first validate each item against BatchOut (the
     # documented shape, built above from our own values; the schemathesis run checks the two agree):
     # a tenth of a 1,000-case request.
-    payload = {"counts": dict(result.counts), "items": items}
-    return HttpResponse(_encode(payload), content_type="application/json; charset=utf-8")
+    text = f'{{"counts": {_encode(dict(result.counts))}, "items": [{", ".join(items)}]}}'
+    return HttpResponse(text, content_type="application/json; charset=utf-8")
 
 
 class CaseOut(Schema):

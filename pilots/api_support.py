@@ -93,6 +93,14 @@ MAYBE_UNSTORABLE = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\x00|\xed[\xa0-\xbf]"
 _body_is_storable: ContextVar[bool] = ContextVar("body_is_storable", default=False)
 
 
+def _maybe_unstorable(body: bytes) -> bool:
+    """Whether the body may hold such a string. Each alternative of the pattern starts with one of three
+    byte strings; finding none of them (three scans at memory speed) is a third of the pattern's time."""
+    if b"\\u" not in body and b"\x00" not in body and b"\xed" not in body:
+        return False
+    return MAYBE_UNSTORABLE.search(body) is not None
+
+
 def _storable(value: Any) -> Any:
     if _body_is_storable.get():
         return value
@@ -291,7 +299,7 @@ def idempotent(view: Callable) -> Callable:
             )
             response["Idempotent-Replayed"] = "true"
             return response
-        storable = _body_is_storable.set(MAYBE_UNSTORABLE.search(body) is None)
+        storable = _body_is_storable.set(not _maybe_unstorable(body))
         # A large batch's parsed items and rows all live until its response: see pilots.gcpause.
         pause = gcpause.paused() if len(body) >= LARGE_BODY else nullcontext()
         # The write and its stored response commit together (one commit, not two): a response is never

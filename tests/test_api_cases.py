@@ -3,6 +3,7 @@ its actor in the audit trail, its limits and bad input, reading a case and walki
 
 import json
 
+import pytest
 from django.test import Client
 
 from exceptions.models import Escalation
@@ -353,3 +354,18 @@ def test_the_openapi_document_and_its_docs_are_served_without_a_cdn(team):
     assert docs.status_code == 200
     page = docs.content.decode()
     assert "/static/ninja/" in page and "cdn" not in page.lower()
+
+
+@pytest.mark.parametrize(
+    "external_id, problems",
+    [
+        ("c1", []),
+        ('quote " back\\slash \t', [{"field": "inputs.x", "kind": "invalid", "message": "got 'x'."}]),
+        ("Zürich-東京-\u2028", [{"field": "case", "kind": "invalid", "message": "ü"}]),
+    ],
+)
+def test_a_result_item_is_written_as_json_would_write_it(external_id, problems):
+    from pilots.api import _item_json
+
+    item = {"external_id": external_id, "outcome": "created", "problems": problems, "route": "automated"}
+    assert _item_json(external_id, "created", problems, "automated") == json.dumps(item)
