@@ -275,7 +275,7 @@ def ingest(
         result.counts[outcome] += 1
         outcomes[external_id] = outcome
         # What the stored row says: the new route when this batch writes it, the old one otherwise.
-        writes = outcome == "created" or outcome == "updated"
+        writes = outcome in ("created", "updated")
         routes[external_id] = draft.values.get("route", "") if writes else stored_route
         if draft.problems and outcome != "conflict":
             result.with_problems.append(draft)
