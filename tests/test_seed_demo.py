@@ -1,5 +1,11 @@
+import random
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
 from django.core.management import call_command
 
+from pilots.demo.cases import _arrival_times, _window_start
 from pilots.models import (
     Attestation,
     AuditEvent,
@@ -40,3 +46,22 @@ def test_seed_demo_covers_every_stage_and_status_and_is_idempotent(db, capsys):
     ]
     assert (last - first).days > 60
     assert Attestation.objects.filter(check_id="integration.points_declared").exists()
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 12, 7, 23, 30, tzinfo=UTC),  # the workspace's next day; summer time in the window
+        datetime(2026, 6, 1, 22, 30, tzinfo=UTC),  # winter time in the window
+        datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+    ],
+)
+def test_the_demo_cases_arrive_in_their_window_and_never_after_the_seed(now):
+    zone = ZoneInfo("Europe/Berlin")
+    first = _window_start(now, zone)
+    local = first.astimezone(zone)
+    assert (local.weekday(), local.time()) == (0, time(0))
+    assert timedelta(weeks=12) <= now - first < timedelta(weeks=13)
+    times = _arrival_times(random.Random(7), 20_000, first, now, zone)
+    assert first <= times[0] and times[-1] < now
+    assert times == sorted(times)

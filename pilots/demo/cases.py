@@ -34,9 +34,11 @@ CASE_WINDOW = timedelta(weeks=12)
 
 def _window_start(now: datetime, zone: ZoneInfo) -> datetime:
     """Monday 00:00 (workspace time) of the week CASE_WINDOW ago: twelve whole ISO weeks of cases before
-    the current one, whatever the weekday the demo is seeded on."""
+    the current one, whatever the weekday the demo is seeded on. In UTC: arithmetic on a datetime in the
+    workspace's zone is wall-clock arithmetic, an hour off across a change to or from summer time."""
     day = (now - CASE_WINDOW).astimezone(zone).date()
-    return datetime.combine(day - timedelta(days=day.weekday()), datetime.min.time(), tzinfo=zone)
+    monday = datetime.combine(day - timedelta(days=day.weekday()), datetime.min.time(), tzinfo=zone)
+    return monday.astimezone(UTC)
 
 
 UNDECIDED_FOR = timedelta(days=3)  # cases younger than this have no outcome yet
@@ -91,9 +93,7 @@ def _step2_actions(
     for identifier, released, notes in zip(identifiers, releases, VERSION_NOTES, strict=False):
         actions.append((released, _register(pm, identifier, released.date(), notes)))
 
-    times = sorted(
-        _working_hours(rng, first + span * rng.random() ** 0.8, zone, first, end) for _ in range(count)
-    )
+    times = _arrival_times(rng, count, first, end, zone)
     batches: dict[tuple[str, int], list[dict]] = defaultdict(list)
     sources = (
         (["upload", "api", "form"], [0.72, 0.22, 0.06])
@@ -125,6 +125,15 @@ def _step2_actions(
         batch_at = min(last + delay, now - timedelta(minutes=1))
         actions.append((batch_at, _receive(pm, source, records, batch_at)))
     return sorted(actions, key=lambda action: action[0])
+
+
+def _arrival_times(
+    rng: random.Random, count: int, first: datetime, end: datetime, zone: ZoneInfo
+) -> list[datetime]:
+    """`count` arrival times between `first` and `end`, in time order; volume grows over time."""
+    span = end - first
+    drawn = (first + span * rng.random() ** 0.8 for _ in range(count))
+    return sorted(_working_hours(rng, at, zone, first, end) for at in drawn)
 
 
 def _working_hours(

@@ -65,7 +65,7 @@ def test_go_moves_the_pilot_once_accountability_is_accepted(team, client_for, pe
     team.pilot.refresh_from_db()
     assert team.pilot.stage == "define_success"
     assert team.pilot.status == "active"
-    assert team.pilot.started_on == timezone.localdate()
+    assert team.pilot.started_on == timezone.localdate(timezone=team.workspace.zone)  # the workspace's day
     decision = GateDecision.objects.get()
     assert (decision.outcome, decision.decided_by, decision.comment) == ("go", team.owner, "Well argued")
     pending.refresh_from_db()

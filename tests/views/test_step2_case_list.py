@@ -57,10 +57,11 @@ def test_it_filters(team, client_for):
     assert ids(client.get(url(team.pilot), {"ai_version": version.pk})) == ["case-0003"]
     assert len(ids(client.get(url(team.pilot), {"version": 1}))) == 4
     assert ids(client.get(url(team.pilot), {"version": 2})) == []
-    day = (timezone.now() - timedelta(days=10)).date().isoformat()
+    zone = team.workspace.zone  # the filter's days are the workspace's days
+    day = timezone.localdate(timezone.now() - timedelta(days=10), zone).isoformat()
     assert ids(client.get(url(team.pilot), {"received_to": day})) == ["case-0003"]
     assert "case-0003" not in ids(
-        client.get(url(team.pilot), {"received_from": timezone.now().date().isoformat()})
+        client.get(url(team.pilot), {"received_from": timezone.localdate(timezone=zone).isoformat()})
     )
     assert ids(client.get(url(team.pilot), {"q": "case-0001"})) == ["case-0001"]
     assert (
