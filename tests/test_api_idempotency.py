@@ -111,6 +111,39 @@ def test_a_key_whose_first_request_is_still_running_is_409(team, api, keys):
     assert not Case.objects.exists()
 
 
+def test_a_retry_takes_over_a_claim_whose_request_died(team, api, keys):
+    """A worker killed mid-request leaves its claim "running" (its writes rolled back with it): past
+    ABANDONED_AFTER the same key and body are served again, once, instead of 409 until the record expires."""
+    prepare(team)
+    body = json.dumps({"cases": [case("a")]})
+    fingerprint = idempotency.request_hash("POST", f"{BASE}{url(team)}", body.encode())
+    record = IdempotencyRecord.objects.create(
+        api_key=keys.rows["read_write"], key="dead", request_hash=fingerprint
+    )
+    died = timezone.now() - idempotency.ABANDONED_AFTER - timedelta(seconds=1)
+    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=died)
+    other = json.dumps({"cases": [case("b")]})
+    assert api().post(url(team), raw=other, key="dead").status_code == 422  # still not another request's key
+    response = api().post(url(team), raw=body, key="dead")
+    assert response.status_code == 200 and response.json()["counts"] == {"created": 1}
+    record.refresh_from_db()
+    assert record.state == IdempotencyRecord.State.DONE and record.created_at > died
+    assert api().post(url(team), raw=body, key="dead").headers["Idempotent-Replayed"] == "true"
+    assert list(Case.objects.values_list("external_id", flat=True)) == ["a"]
+
+
+def test_only_one_retry_takes_over_an_abandoned_claim(team, keys):
+    record = IdempotencyRecord.objects.create(api_key=keys.rows["read_write"], key="dead", request_hash="h")
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - idempotency.ABANDONED_AFTER - timedelta(minutes=1)
+    )
+    first = idempotency.claim(api_key=keys.rows["read_write"], key="dead", fingerprint="h")
+    assert first.replay is False and first.record.pk == record.pk
+    with pytest.raises(idempotency.IdempotencyConflict) as second:  # the first retry is running now
+        idempotency.claim(api_key=keys.rows["read_write"], key="dead", fingerprint="h")
+    assert second.value.status == 409
+
+
 def test_a_write_whose_response_cannot_be_stored_keeps_nothing_and_may_be_retried(team, api, monkeypatch):
     """The writes and the stored first response commit together: were the cases kept while the record
     stayed "running", every retry would get 409 and the client could never learn what was stored."""

@@ -2,9 +2,15 @@
 
 Same key and same request → the stored response; same key, different request → refused (422); a key
 whose first request is still running → 409. The record is claimed by an INSERT that the unique
-constraint lets only one request win, so ten concurrent requests with one key store one batch."""
+constraint lets only one request win, so ten concurrent requests with one key store one batch.
+
+A request that dies without answering (its worker killed mid-write) cannot release its claim; its writes
+were rolled back with it. After ABANDONED_AFTER, far longer than any request may run (gunicorn's worker
+timeout is 60 s, see the Dockerfile), a retry with the same key and body takes the claim over instead of
+hearing "still running" until the record expires."""
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,7 +20,10 @@ from django.utils import timezone
 
 from pilots.models import ApiKey, IdempotencyRecord
 
+log = logging.getLogger(__name__)
+
 KEEP = timedelta(hours=48)  # at least the promised 24 hours
+ABANDONED_AFTER = timedelta(minutes=10)
 MAX_KEY_LENGTH = 255
 
 
@@ -57,8 +66,26 @@ def claim(*, api_key: ApiKey, key: str, fingerprint: str) -> Claim:
     if record.request_hash != fingerprint:
         raise IdempotencyConflict(422, "This Idempotency-Key was used for a different request.")
     if record.state == IdempotencyRecord.State.RUNNING:
+        if _take_over(record):
+            return Claim(record, replay=False)
         raise IdempotencyConflict(409, "The first request with this Idempotency-Key is still running.")
     return Claim(record, replay=True)
+
+
+def _take_over(record: IdempotencyRecord) -> bool:
+    """Claim a record whose request was abandoned (see the module's docstring). A conditional UPDATE: of
+    two retries racing here, only one changes the row; the other hears "still running"."""
+    now = timezone.now()
+    if record.created_at >= now - ABANDONED_AFTER:
+        return False
+    running = IdempotencyRecord.State.RUNNING
+    taken = IdempotencyRecord.objects.filter(
+        pk=record.pk, state=running, created_at__lt=now - ABANDONED_AFTER
+    ).update(created_at=now)
+    if taken:
+        log.warning("Idempotency-Key %r: its first request was abandoned; a retry takes it over", record.key)
+        record.created_at = now
+    return bool(taken)
 
 
 def finish(*, record: IdempotencyRecord, status_code: int, body: bytes) -> None:
