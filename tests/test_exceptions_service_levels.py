@@ -139,3 +139,16 @@ def test_the_beat_task_runs_the_service(team, ready):
     assert notify_task.delay().get() == 1
     assert notify_task.delay().get() == 0
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("received", "due"),
+    [("2026-03-28T10:00:00", "2026-03-29T11:00:00"), ("2026-10-24T10:00:00", "2026-10-25T09:00:00")],
+)
+def test_a_service_level_is_elapsed_hours_across_a_clock_change(team, ready, received, due):
+    """A time without an offset is the workspace's (Berlin): 24 hours after Saturday 10:00 is Sunday 11:00
+    when the clocks go forward that night, 09:00 when they go back, not 10:00."""
+    assert team.workspace.timezone == "Europe/Berlin"
+    (escalation,) = escalate(team.pilot, team.pm, "dst", received=received)
+    assert escalation.due_at - escalation.received_at == timedelta(hours=24)
+    assert escalation.due_at == datetime.fromisoformat(due).replace(tzinfo=team.workspace.zone)

@@ -132,6 +132,29 @@ def test_lateness_against_the_event_time_and_the_due_time():
     ]
 
 
+@pytest.mark.parametrize(
+    ("event", "received", "late"),
+    [
+        ("2025-03-29T12:00:00", "2025-03-30T12:30:00", False),  # 23.5 h elapsed: the clocks went forward
+        ("2025-10-25T12:00:00", "2025-10-26T11:30:00", True),  # 24.5 h elapsed: the clocks went back
+    ],
+)
+def test_lateness_is_elapsed_time_across_a_clock_change(event, received, late):
+    """Times without an offset are the workspace's (Berlin): their difference is what the clock showed
+    only when no change lies between them."""
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    spec = validate_standard(
+        {"inputs": [{"name": "at", "type": "datetime"}], "event_time_field": "at", "max_lateness_hours": 24}
+    )
+    received_at = datetime.fromisoformat(received).replace(tzinfo=berlin)
+    checked = Validator(spec, zone=berlin).check({"at": event}, received_at=received_at)
+    assert [kind for _, kind, _ in checked.problems] == (["late"] if late else [])
+    if late:
+        assert "Arrived 24 h after" in checked.problems[0][2]  # 24.5 h, rounded
+
+
 def test_a_naive_datetime_is_read_in_the_workspace_time_zone():
     from zoneinfo import ZoneInfo
 

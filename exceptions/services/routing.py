@@ -1,7 +1,7 @@
 """Applying the current rule table: to each arriving batch (via `exceptions.intake`) and, on demand, to
 stored cases that arrived before there were rules (the backfill)."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -51,8 +51,10 @@ def route_drafts(pilot_id: int, table: CompiledTable, drafts: list[Draft]) -> No
 
 
 def _due(rule, reason: str, received_at: datetime) -> datetime:
+    """`hours` after `received_at` in elapsed time. In UTC: a time given without an offset carries the
+    workspace's zone, where adding hours is wall-clock arithmetic, an hour off across a clock change."""
     hours = rule.service_level_hours or (SAMPLE_REVIEW_HOURS if reason == SAMPLED else 24)
-    return received_at + timedelta(hours=hours)
+    return received_at.astimezone(UTC) + timedelta(hours=hours)
 
 
 def _escalation(rule, case_id: int, pilot_id: int, route: str, received_at: datetime) -> dict:
