@@ -3,7 +3,7 @@
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pilots.validation import validate_standard
@@ -53,8 +53,12 @@ def _days(lo: int, hi: int) -> Gen:
 
 
 def _hours(lo: float, hi: float) -> Gen:
-    """A moment `lo`…`hi` hours from the event."""
-    return lambda r, e: (e + timedelta(hours=r.uniform(lo, hi))).isoformat(timespec="seconds")
+    """A moment `lo`…`hi` hours (elapsed: in UTC, not by the wall clock) from the event."""
+    return lambda r, e: (
+        (e.astimezone(UTC) + timedelta(hours=r.uniform(lo, hi)))
+        .astimezone(e.tzinfo)
+        .isoformat(timespec="seconds")
+    )
 
 
 def _pick(*values) -> Gen:

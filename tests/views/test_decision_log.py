@@ -89,7 +89,7 @@ def test_it_filters(team, client_for):
     # Dates are days in the workspace's time zone.
     Case.objects.filter(external_id="small").update(received_at=timezone.now() - timedelta(days=10))
     today = timezone.localdate(timezone=team.workspace.zone)
-    old = (today - timedelta(days=10)).isoformat()
+    old = timezone.localdate(timezone.now() - timedelta(days=10), team.workspace.zone).isoformat()
     assert rows(client.get(url(team, date_from=old, date_to=old))) == [("routing", "sampled", "small")]
     assert "small" not in {r[2] for r in rows(client.get(url(team, date_from=today.isoformat())))}
     # Nonsense is ignored.
