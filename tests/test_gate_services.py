@@ -1,7 +1,8 @@
 """Gate requests and decisions through the services (DESIGN.md "Contracts: Stages, Gates")."""
 
 import threading
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -84,6 +85,17 @@ def test_go_is_refused_while_a_required_check_is_missing_and_nothing_changes(tea
     assert gate_request.state == "pending"
 
 
+def test_a_pilot_starts_on_its_workspace_day_whatever_time_zone_is_active(team):
+    """Late in the UTC evening it is already tomorrow in Berlin; a decision outside a request (no
+    workspace time zone active) dates the start by the workspace's calendar too."""
+    accepted(team)
+    gate = request(team)
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 12, 7, 23, 30, tzinfo=UTC)):
+        gate_services.decide_gate(gate_request=gate, actor=team.owner, outcome="go", comment="Go")
+    team.pilot.refresh_from_db()
+    assert team.pilot.started_on == date(2026, 12, 8)
+
+
 def test_go_moves_the_pilot_and_keeps_the_evidence(team):
     accepted(team)
     decision = gate_services.decide_gate(
@@ -91,7 +103,7 @@ def test_go_moves_the_pilot_and_keeps_the_evidence(team):
     )
     team.pilot.refresh_from_db()
     assert team.pilot.stage == Stage.DEFINE_SUCCESS
-    assert team.pilot.started_on == timezone.localdate()
+    assert team.pilot.started_on == timezone.localdate(timezone=team.workspace.zone)
     assert decision.evidence["gate"] == "define_success"
     assert {c["id"] for c in decision.evidence["checks"]} == {
         "ownership.named",
