@@ -78,9 +78,8 @@ def _take_over(record: IdempotencyRecord) -> bool:
     now = timezone.now()
     if record.created_at >= now - ABANDONED_AFTER:
         return False
-    running = IdempotencyRecord.State.RUNNING
     taken = IdempotencyRecord.objects.filter(
-        pk=record.pk, state=running, created_at__lt=now - ABANDONED_AFTER
+        pk=record.pk, state=IdempotencyRecord.State.RUNNING, created_at__lt=now - ABANDONED_AFTER
     ).update(created_at=now)
     if taken:
         log.warning("Idempotency-Key %r: its first request was abandoned; a retry takes it over", record.key)

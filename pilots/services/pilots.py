@@ -207,4 +207,4 @@ def move_to_stage(pilot: Pilot, stage: str) -> None:
     pilot.stage = stage
     pilot.stage_entered_at = timezone.now()
     if stage != Stage.PROPOSED and pilot.started_on is None:
-        pilot.started_on = timezone.localdate(timezone=pilot.workspace.zone)  # in a task too
+        pilot.started_on = timezone.localdate(timezone=pilot.workspace.zone)  # also outside a request

@@ -269,13 +269,10 @@ class Validator:
         if received_at is not None:
             # Elapsed time, in UTC: two moments in the workspace's zone subtract (and compare) by the
             # wall clock, an hour off across a clock change.
-            received_at = received_at.astimezone(UTC)
-            if (
-                event_at is not None
-                and self.max_lateness is not None
-                and received_at - event_at.astimezone(UTC) > self.max_lateness
-            ):
-                hours = (received_at - event_at.astimezone(UTC)).total_seconds() / 3600
+            received = received_at.astimezone(UTC)
+            lag = received - event_at.astimezone(UTC) if event_at is not None else None
+            if lag is not None and self.max_lateness is not None and lag > self.max_lateness:
+                hours = lag.total_seconds() / 3600
                 problems.append(
                     (
                         f"inputs.{self.event_field}",
@@ -284,7 +281,7 @@ class Validator:
                         f"{self.max_lateness.total_seconds() / 3600:.0f} h.",
                     )
                 )
-            if due_at is not None and received_at > due_at.astimezone(UTC):
+            if due_at is not None and received > due_at.astimezone(UTC):
                 problems.append(("due_at", "late", f"Arrived after it was due ({due_at:%Y-%m-%d %H:%M})."))
         return Checked(clean_inputs, clean_outputs, problems, event_at)
 
