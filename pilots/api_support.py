@@ -140,7 +140,21 @@ Scalar = Annotated[
     PlainValidator(_scalar),
     WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}),
 ]
-JsonObject = Annotated[dict[str, Any], AfterValidator(_storable)]
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise ValueError("Input should be a valid dictionary")
+    return _storable(value)
+
+
+# A JSON object, taken as parsed (its keys are text): pydantic's own dict[str, Any] would copy it and
+# check every value against Any, a third of a 1,000-case batch's validation.
+JsonObject = Annotated[
+    dict[str, Any],
+    PlainValidator(_json_object),
+    WithJsonSchema({"additionalProperties": True, "type": "object"}),
+]
 # Compared as instants, a time without an offset as UTC, by pydantic itself (no Python call per value).
 Moment = Annotated[datetime, Field(ge=EARLIEST, lt=LATEST)]
 

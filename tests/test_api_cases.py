@@ -85,6 +85,7 @@ def test_valid_items_are_stored_when_others_are_rejected(team, api):
                 case("good"),
                 {"external_id": "typed-wrong", "touchpoints": "many", "colour": "red"},
                 7,
+                {"external_id": "listed", "inputs": [1], "outputs": "motor"},
                 case("also-good", amount=20000),
             ]
         },
@@ -95,7 +96,12 @@ def test_valid_items_are_stored_when_others_are_rejected(team, api):
         ("good", "created"),
         ("typed-wrong", "rejected"),
         ("", "rejected"),
+        ("listed", "rejected"),
         ("also-good", "created"),
+    ]
+    assert [(p["field"], p["message"]) for p in items[3]["problems"]] == [
+        ("inputs", "Input should be a valid dictionary"),
+        ("outputs", "Input should be a valid dictionary"),
     ]
     assert [(p["field"], p["kind"]) for p in items[1]["problems"]] == [
         ("touchpoints", "invalid"),
@@ -104,7 +110,7 @@ def test_valid_items_are_stored_when_others_are_rejected(team, api):
     assert items[1]["problems"][1]["message"] == "Extra inputs are not permitted"
     assert items[2]["problems"][0]["field"] == "case"
     assert set(Case.objects.values_list("external_id", flat=True)) == {"good", "also-good"}
-    assert response.json()["counts"] == {"created": 2, "rejected": 2}
+    assert response.json()["counts"] == {"created": 2, "rejected": 3}
 
 
 def test_cases_that_break_the_standard_are_stored_with_their_problems(team, api):
