@@ -25,7 +25,6 @@ COLUMNS = [
     "corrected", "touchpoints", "cost", "digest", "upload_id",
 ]  # fmt: skip
 JSON_COLUMNS = ("inputs", "outputs", "problems")
-MOMENTS = [COLUMNS.index(name) for name in ("received_at", "event_at", "due_at", "decided_at")]
 BATCH_SIZE = 1000
 _encode = json.JSONEncoder().encode  # built once: dumps() builds one a call
 
@@ -75,8 +74,9 @@ class Rows:
 
 def store(creates: Sequence[tuple] | Rows, updates: list[tuple[int, tuple]]) -> dict[str, int]:
     """Insert `creates` and overwrite the cases `updates` names (case id, row). A row is a tuple in
-    COLUMNS order with the JSON columns as text. Returns external_id → id of the rows inserted (a row a
-    concurrent upload stored first is not among them)."""
+    COLUMNS order with the JSON columns and the moments as text (ISO 8601, what the server parses: psycopg
+    would choose its dumper again for every datetime it sends, at twice the cost). Returns external_id → id
+    of the rows inserted (a row a concurrent upload stored first is not among them)."""
     if not creates and not updates:
         return {}
     if connection.vendor == "postgresql":
@@ -95,16 +95,6 @@ def _new_ids(cursor, count: int) -> list[int]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def _copy_text(row: tuple) -> list:
-    """The row as COPY sends it, its moments as ISO 8601 text (what the server parses either way):
-    psycopg's own text dumper is chosen again for every datetime it sends, at twice the cost."""
-    values = list(row)
-    for i in MOMENTS:
-        if values[i] is not None:
-            values[i] = values[i].isoformat()
-    return values
-
-
 def _store_with_copy(creates: Sequence[tuple] | Rows, updates: list[tuple[int, tuple]]) -> dict[str, int]:
     table = Case._meta.db_table
     columns = ", ".join(COLUMNS)
@@ -115,7 +105,7 @@ def _store_with_copy(creates: Sequence[tuple] | Rows, updates: list[tuple[int, t
         # of these external ids a moment ago, the savepoint is rolled back and the staging path decides.
         with connection.cursor() as cursor:
             ids = _new_ids(cursor, len(creates))
-        rows = ((case_id, *_copy_text(row), stamp, stamp) for case_id, row in zip(ids, creates, strict=True))
+        rows = ((case_id, *row, stamp, stamp) for case_id, row in zip(ids, creates, strict=True))
         if bulk.copy_unless_clash(table, f"id, {columns}, created_at, updated_at", rows):
             return {row[1]: case_id for case_id, row in zip(ids, creates, strict=True)}
     with connection.cursor() as cursor:
@@ -125,9 +115,9 @@ def _store_with_copy(creates: Sequence[tuple] | Rows, updates: list[tuple[int, t
         )
         with cursor.copy(f"COPY case_stage (case_id, {columns}) FROM STDIN") as copy:
             for row in creates:
-                copy.write_row((None, *_copy_text(row)))
+                copy.write_row((None, *row))
             for case_id, row in updates:
-                copy.write_row((case_id, *_copy_text(row)))
+                copy.write_row((case_id, *row))
         created: dict[str, int] = {}
         if creates:
             # A concurrent upload may have stored the same external id a moment ago: its row stands.

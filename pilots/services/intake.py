@@ -181,24 +181,31 @@ else:  # an interpreter without the C accelerator
 
 
 def _row(draft: Draft, upload_id: int | None) -> tuple[tuple, str]:
-    """The case's row for the store, and the digest of its content (to recognise an unchanged re-send)."""
+    """The case's row for the store (its JSON values and moments as the text the database reads), and
+    the digest of its content (to recognise an unchanged re-send)."""
     values = draft.values
     problems = draft.problems
     kinds = {kind for _, kind, _ in problems}
     inputs = _encode_sorted(values["inputs"])
     outputs = _encode_sorted(values["outputs"])
     get = values.get
+    given_received_at, event_at, due_at = get("given_received_at"), get("event_at"), get("due_at")
     # The digest covers what arrived (outcome columns included), not what routing decided.
     outcome = (get("decided_at"), get("corrected"), get("touchpoints"), get("cost"), get("ai_version_id"))
-    content = (inputs, outputs, get("given_received_at"), get("due_at"), *outcome)
+    content = (inputs, outputs, given_received_at, due_at, *outcome)
     digest = hashlib.md5(repr(content).encode(), usedforsecurity=False).hexdigest()
+    # Each moment written once: a given received_at is already text, and routing decides a case at the
+    # moment it was received.
+    received_at = values["received_at"]
+    received = given_received_at or received_at.isoformat()
+    decided_at = outcome[0] or get("routed_decided_at")
     row = (
         values["pilot_id"],
         values["external_id"],
         values["source"],
-        values["received_at"],
-        get("event_at"),
-        get("due_at"),
+        received,
+        event_at.isoformat() if event_at is not None else None,
+        due_at.isoformat() if due_at is not None else None,
         inputs,
         outputs,
         get("standard_version"),
@@ -212,7 +219,7 @@ def _row(draft: Draft, upload_id: int | None) -> tuple[tuple, str]:
         get("route", ""),
         get("rule_version"),
         get("rule_clause", ""),
-        get("decided_at") or get("routed_decided_at"),
+        received if decided_at is received_at else decided_at.isoformat() if decided_at is not None else None,
         get("corrected", False),
         get("touchpoints", 0),
         get("cost"),
